@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian package guardian needs to build, test and benchmark.
+# Idempotent: packages already present are not fetched again; apt-get update runs
+# only when something is missing. Used by both README commands and by CI.
+set -euo pipefail
+
+# Build: compiler, CMake and the libraries the core and plugins link.
+build_pkgs=(
+  build-essential cmake pkg-config
+  libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
+  nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev
+  libnotify-dev libglib2.0-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+# Run the bundled examples: real uvicorn/FastAPI/pytest from Debian (no PyPI here).
+example_pkgs=(
+  python3 python3-pytest python3-pytest-xdist python3-uvicorn python3-fastapi python3-httpx
+)
+# Tests and benchmarks: real peers for every component (see TESTING.md).
+test_pkgs=(
+  procps psmisc util-linux hyperfine time python3-psutil python3-websockets
+  dbus dunst xvfb libglib2.0-bin
+  qemu-system-x86 busybox-static cpio
+)
+
+want=("${build_pkgs[@]}" "${example_pkgs[@]}")
+case "${1:-all}" in
+  example) ;;
+  all|test) want+=("${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [example|test|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: all ${#want[@]} packages present" >&2
