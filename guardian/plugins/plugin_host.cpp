@@ -1,0 +1,243 @@
+#include "guardian/plugins/plugin_host.hpp"
+
+#include <cstdio>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace guardian::plugins {
+namespace {
+
+// Keys of a [plugins.<name>] table that belong to the host, not the plugin.
+constexpr const char* host_keys[] = {"enabled", "path"};
+
+std::string_view level_name(int level) {
+  switch (level) {
+    case GUARDIAN_LOG_DEBUG: return "debug";
+    case GUARDIAN_LOG_INFO: return "info";
+    case GUARDIAN_LOG_WARNING: return "warning";
+    default: return "error";
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(PluginLoadResult::Status status) {
+  switch (status) {
+    case PluginLoadResult::Status::loaded: return "loaded";
+    case PluginLoadResult::Status::disabled: return "disabled";
+    case PluginLoadResult::Status::refused: return "refused";
+    case PluginLoadResult::Status::failed: return "failed";
+  }
+  return "failed";
+}
+
+std::string PluginLoadResult::describe() const {
+  const std::string where = path.empty() ? std::string() : fmt::format(" ({})", path.string());
+  switch (status) {
+    case Status::loaded: return fmt::format("plugin '{}' {} loaded{}", name, version, where);
+    case Status::disabled: return fmt::format("plugin '{}' disabled by configuration{}", name, where);
+    case Status::refused: return fmt::format("plugin '{}' refused{}: it {}", name, where, message);
+    case Status::failed: return fmt::format("plugin '{}' failed to start{}: {}", name, where, message);
+  }
+  return message;
+}
+
+nlohmann::json PluginLoadResult::to_json() const {
+  return {{"name", name},         {"path", path.string()}, {"version", version},
+          {"abi_major", abi_major}, {"status", to_string(status)}, {"message", message}};
+}
+
+PluginHost::PluginHost(PluginHostOptions options)
+    : options_(std::move(options)), services_(std::make_shared<HostServices>()) {
+  if (options_.log) {
+    services_->log = options_.log;
+  } else {
+    services_->log = [](const std::string& plugin, int level, const std::string& message) {
+      std::fprintf(stderr, "guardian: plugin %s: %s: %s\n", plugin.c_str(), std::string(level_name(level)).c_str(),
+                   message.c_str());
+    };
+  }
+  watchdog_ = std::thread([this] { watchdog_loop(); });
+}
+
+PluginHost::~PluginHost() { shutdown(); }
+
+void PluginHost::log(const std::string& plugin, int level, const std::string& message) const {
+  if (services_->log) services_->log(plugin, level, message);
+}
+
+void PluginHost::set_query_handler(QueryHandler handler) { services_->set_query_handler(std::move(handler)); }
+
+std::vector<PluginLoadResult> PluginHost::load(const nlohmann::json& plugins_config) {
+  std::vector<PluginLoadResult> results;
+  const nlohmann::json config = plugins_config.is_object() ? plugins_config : nlohmann::json::object();
+
+  SearchOptions search = options_.search;
+  for (const auto& [name, table] : config.items()) {
+    if (table.is_object() && table.contains("path") && table["path"].is_string()) {
+      search.config_paths.insert(search.config_paths.begin(), table["path"].get<std::string>());
+    }
+  }
+  const auto found = discover_plugins(search);
+
+  std::map<std::string, bool> seen;  // name -> usable copy seen
+  for (const auto& info : found) {
+    PluginLoadResult result;
+    result.name = info.name;
+    result.path = info.path;
+    result.version = info.version;
+    result.abi_major = info.abi_major;
+    if (!info.usable()) {
+      result.status = PluginLoadResult::Status::refused;
+      result.message = info.refused;
+      results.push_back(std::move(result));
+      continue;
+    }
+    seen[info.name] = true;
+    const bool has_table = config.contains(info.name);
+    const nlohmann::json table = has_table ? config[info.name] : nlohmann::json::object();
+    if (has_table && !table.is_object()) {
+      result.status = PluginLoadResult::Status::failed;
+      result.message = fmt::format("its configuration [plugins.{}] must be a table; fix the config file", info.name);
+      results.push_back(std::move(result));
+      continue;
+    }
+    bool enabled = has_table || options_.enabled_by_default.count(info.name) != 0;
+    if (table.contains("enabled")) {
+      if (!table["enabled"].is_boolean()) {
+        result.status = PluginLoadResult::Status::failed;
+        result.message = fmt::format("[plugins.{}] enabled must be true or false; fix the config file", info.name);
+        results.push_back(std::move(result));
+        continue;
+      }
+      enabled = table["enabled"].get<bool>();
+    }
+    if (!enabled) {
+      result.status = PluginLoadResult::Status::disabled;
+      results.push_back(std::move(result));
+      continue;
+    }
+    nlohmann::json user = table;
+    for (const char* key : host_keys) user.erase(key);
+    nlohmann::json complete;
+    std::string error;
+    if (!validate_config(info.schema, user, complete, error)) {
+      result.status = PluginLoadResult::Status::failed;
+      result.message = fmt::format("[plugins.{}]: {}; fix the config file (`guardian plugins` lists the keys)",
+                                   info.name, error);
+      results.push_back(std::move(result));
+      continue;
+    }
+    auto worker = std::make_unique<PluginWorker>(info.name, info.api, options_.queue_capacity, services_);
+    error = worker->start(safe_dump(complete), options_.create_timeout);
+    if (!error.empty()) {
+      result.status = PluginLoadResult::Status::failed;
+      result.message = error;
+      results.push_back(std::move(result));
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (shut_down_) {
+        worker->stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+        continue;
+      }
+      workers_.push_back(std::move(worker));
+    }
+    result.status = PluginLoadResult::Status::loaded;
+    results.push_back(std::move(result));
+  }
+
+  for (const auto& [name, table] : config.items()) {
+    if (seen.count(name) != 0) continue;
+    if (table.is_object() && table.contains("enabled") && table["enabled"] == false) continue;
+    bool reported = false;
+    for (const auto& r : results) reported = reported || r.name == name;
+    if (reported) continue;
+    PluginLoadResult result;
+    result.name = name;
+    result.status = PluginLoadResult::Status::failed;
+    std::string dirs;
+    for (const auto& dir : plugin_search_paths(search)) dirs += (dirs.empty() ? "" : ", ") + dir.string();
+    result.message = fmt::format("it is configured but no plugin of that name was found in {}; install it, add its "
+                                 "directory to GUARDIAN_PLUGIN_PATH, or set [plugins.{}] path = \"/path/to/{}.so\"",
+                                 dirs, name, name);
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+void PluginHost::publish(const nlohmann::json& event) {
+  std::lock_guard lock(mutex_);
+  if (shut_down_ || workers_.empty()) return;
+  auto text = std::make_shared<const std::string>(safe_dump(event));
+  for (auto& worker : workers_) worker->enqueue(text);
+}
+
+std::vector<std::string> PluginHost::loaded_plugins() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  for (const auto& worker : workers_) names.push_back(worker->name());
+  return names;
+}
+
+nlohmann::json PluginHost::stats() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& worker : workers_) out[worker->name()] = worker->stats().to_json();
+  return out;
+}
+
+void PluginHost::watchdog_loop() {
+  const auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.stuck_after);
+  const auto period = std::max(std::chrono::milliseconds(10), options_.stuck_after / 4);
+  std::unique_lock wlock(watchdog_mutex_);
+  while (!watchdog_cv_.wait_for(wlock, period, [&] { return watchdog_stop_; })) {
+    std::vector<std::pair<std::string, std::chrono::nanoseconds>> stuck;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& worker : workers_) {
+        if (auto busy = worker->newly_stuck(limit)) stuck.emplace_back(worker->name(), *busy);
+      }
+    }
+    for (const auto& [name, busy] : stuck) {
+      log(name, GUARDIAN_LOG_WARNING,
+          fmt::format("stuck: on_event has not returned for {:.1f} s; guardian and the other plugins carry on, "
+                      "this plugin's events queue up and the oldest are dropped",
+                      static_cast<double>(busy.count()) / 1e9));
+    }
+  }
+}
+
+std::vector<std::string> PluginHost::shutdown(std::chrono::milliseconds drain_timeout) {
+  std::vector<std::unique_ptr<PluginWorker>> workers;
+  {
+    std::lock_guard lock(mutex_);
+    if (!shut_down_) {
+      shut_down_ = true;
+      workers.swap(workers_);
+    }
+  }
+  std::vector<std::string> abandoned;
+  const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  for (auto& worker : workers) worker->request_stop();  // all drain in parallel
+  for (auto& worker : workers) {
+    if (!worker->stop(deadline)) {
+      abandoned.push_back(worker->name());
+      const auto stats = worker->stats();
+      log(worker->name(), GUARDIAN_LOG_WARNING,
+          fmt::format("did not finish within {} ms of shutdown ({} events left unsent); abandoned",
+                      drain_timeout.count(), stats.queued));
+    }
+  }
+  {
+    std::lock_guard lock(watchdog_mutex_);
+    watchdog_stop_ = true;
+  }
+  watchdog_cv_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
+  return abandoned;
+}
+
+}  // namespace guardian::plugins

@@ -1,0 +1,109 @@
+// PluginHost: discovers, validates and runs guardian plugins, and fans events out to
+// them without ever blocking the caller (the supervisor's event loop).
+//
+// Typical use by the Supervisor:
+//   PluginHost host(options);
+//   host.set_query_handler([&](const json& what) { return supervisor.query(what); });
+//   for (auto& r : host.load(config["plugins"])) if (!r.ok()) warn(r.describe());
+//   bus.subscribe([&](const json& event) { host.publish(event); });
+//   ...
+//   host.shutdown(std::chrono::milliseconds(2000));
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "guardian/plugins/plugin_library.hpp"
+#include "guardian/plugins/plugin_worker.hpp"
+
+namespace guardian::plugins {
+
+struct PluginHostOptions {
+  SearchOptions search;
+  std::size_t queue_capacity = 1024;              // per plugin; overflow drops the oldest
+  std::chrono::milliseconds create_timeout{5000};  // a create() slower than this disables the plugin
+  std::chrono::milliseconds stuck_after{5000};     // a call longer than this is reported (once)
+  // Plugins loaded even without a [plugins.<name>] table (a table with enabled = false
+  // still disables them). Empty: only plugins with a table are loaded.
+  std::set<std::string> enabled_by_default;
+  // Receives plugin log lines and the host's own warnings (plugin = the plugin's name).
+  // Default: "guardian: plugin <name>: <message>" on stderr.
+  HostServices::LogSink log;
+};
+
+struct PluginLoadResult {
+  enum class Status { loaded, disabled, refused, failed };
+  std::string name;
+  std::filesystem::path path;
+  std::string version;
+  std::uint32_t abi_major = 0;
+  Status status = Status::failed;
+  std::string message;  // refused/failed: why, and what to do next
+
+  bool ok() const { return status == Status::loaded || status == Status::disabled; }
+  std::string describe() const;  // one line for stderr / the event log
+  nlohmann::json to_json() const;
+};
+
+std::string_view to_string(PluginLoadResult::Status status);
+
+class PluginHost {
+ public:
+  using QueryHandler = HostServices::QueryHandler;
+
+  explicit PluginHost(PluginHostOptions options = {});
+  ~PluginHost();  // shutdown() with a 2 s drain if not done
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // Answers plugins' query() calls ({"what": "status"|"snapshots"|"alerts"|...}); may be
+  // set or replaced at any time. Called on plugin threads: it must be thread-safe.
+  void set_query_handler(QueryHandler handler);
+
+  // plugins_config: {"<name>": {"enabled": bool, "path": "/x.so" (optional), ...plugin keys}}.
+  // Discovers plugins, validates each table against the plugin's schema, creates the
+  // enabled ones on their worker threads. One result per discovered or configured plugin.
+  // Call once.
+  std::vector<PluginLoadResult> load(const nlohmann::json& plugins_config);
+
+  // Hands the event to every loaded plugin's queue. Never blocks (a short mutex per
+  // plugin); a full queue drops its oldest event. Serializes once.
+  void publish(const nlohmann::json& event);
+
+  // Names of running plugins.
+  std::vector<std::string> loaded_plugins() const;
+
+  // {"<name>": {queued, delivered, errors, exceptions, dropped, calls, mean_call_us, max_call_us, busy_ms}}
+  nlohmann::json stats() const;
+
+  // Stops accepting events, lets every plugin drain and destroy within drain_timeout
+  // (all plugins in parallel). Returns the names of plugins that did not finish in time
+  // (they are abandoned and reported). Idempotent.
+  std::vector<std::string> shutdown(std::chrono::milliseconds drain_timeout = std::chrono::milliseconds(2000));
+
+ private:
+  void watchdog_loop();
+  void log(const std::string& plugin, int level, const std::string& message) const;
+
+  PluginHostOptions options_;
+  std::shared_ptr<HostServices> services_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<PluginWorker>> workers_;
+  bool shut_down_ = false;
+
+  std::mutex watchdog_mutex_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_stop_ = false;
+  std::thread watchdog_;
+};
+
+}  // namespace guardian::plugins
