@@ -41,7 +41,8 @@ Usage errors exit 2.
   wait-signal SECONDS         catch INT TERM HUP QUIT USR1 USR2, print "ready"; on a
                               signal print "got SIGxxx" and exit 100+N; exit 3 on timeout
   print-args ARGS...          print each argument on its own line
-  print-env NAME              print the value of NAME; exit 1 if it is not set
+  print-env NAME...           print the value of each NAME on its own line (an empty
+                              line if unset); exit 1 if any is not set
   print-pgid                  print pid=, ppid=, pgid=, sid=, pgid_equals_pid=yes|no,
                               tty_foreground_pgid= (-1 if stdin is not a terminal)
   print-cgroup                print /proc/self/cgroup

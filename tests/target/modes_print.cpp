@@ -17,14 +17,19 @@ int mode_print_args(Args args) {
 }
 
 int mode_print_env(Args args) {
-  expect_arg_count("print-env", args, 1, 1);
-  const char* value = std::getenv(args[0]);
-  if (value == nullptr) {
-    complain(std::string("guardian-target: ") + args[0] + " is not set");
-    return 1;
+  expect_arg_count("print-env", args, 1, 64);
+  int status = 0;
+  for (const char* name : args) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) {
+      complain(std::string("guardian-target: ") + name + " is not set");
+      status = 1;
+      say("");  // keeps the values of later names on their own line numbers
+      continue;
+    }
+    say(value);
   }
-  say(value);
-  return 0;
+  return status;
 }
 
 int mode_print_pgid(Args args) {
