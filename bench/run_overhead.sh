@@ -15,8 +15,10 @@ die() { echo "run_overhead: $*" >&2; exit 2; }
 build_dir=${1:-}
 runs=${2:-300}
 [[ -n $build_dir ]] || die "usage: $0 BUILD_DIR [RUNS]"
-guardian=$(cd "$build_dir" 2>/dev/null && pwd)/guardian
-[[ -x $guardian ]] || die "$guardian not found: build it first (cmake --build $build_dir --target guardian)"
+build_dir=$(cd "$build_dir" 2>/dev/null && pwd) || die "no such build directory: ${1}"
+guardian=$build_dir/bin/guardian
+[[ -x $guardian ]] || guardian=$build_dir/guardian
+[[ -x $guardian ]] || die "no guardian binary in $build_dir/bin or $build_dir: build it first (cmake --build $build_dir --target guardian)"
 [[ $runs =~ ^[0-9]+$ ]] && ((runs >= 200)) || die "RUNS must be a number >= 200, got '$runs'"
 for tool in hyperfine /usr/bin/time jq; do
   command -v "$tool" >/dev/null || die "$tool is missing: run scripts/install-deps.sh test"
