@@ -51,12 +51,12 @@ nlohmann::json PluginLoadResult::to_json() const {
 PluginHost::PluginHost(PluginHostOptions options)
     : options_(std::move(options)), services_(std::make_shared<HostServices>()) {
   if (options_.log) {
-    services_->log = options_.log;
+    services_->set_log_sink(options_.log);
   } else {
-    services_->log = [](const std::string& plugin, int level, const std::string& message) {
+    services_->set_log_sink([](const std::string& plugin, int level, const std::string& message) {
       std::fprintf(stderr, "guardian: plugin %s: %s: %s\n", plugin.c_str(), std::string(level_name(level)).c_str(),
                    message.c_str());
-    };
+    });
   }
   watchdog_ = std::thread([this] { watchdog_loop(); });
 }
@@ -64,7 +64,7 @@ PluginHost::PluginHost(PluginHostOptions options)
 PluginHost::~PluginHost() { shutdown(); }
 
 void PluginHost::log(const std::string& plugin, int level, const std::string& message) const {
-  if (services_->log) services_->log(plugin, level, message);
+  services_->log(plugin, level, message);
 }
 
 void PluginHost::set_query_handler(QueryHandler handler) { services_->set_query_handler(std::move(handler)); }
@@ -237,6 +237,7 @@ std::vector<std::string> PluginHost::shutdown(std::chrono::milliseconds drain_ti
   }
   watchdog_cv_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
+  if (!abandoned.empty()) services_->detach();
   return abandoned;
 }
 

@@ -24,6 +24,23 @@ void HostServices::set_query_handler(QueryHandler handler) {
   query_ = std::move(handler);
 }
 
+void HostServices::set_log_sink(LogSink sink) {
+  std::lock_guard lock(mutex_);
+  log_ = std::move(sink);
+}
+
+void HostServices::log(const std::string& plugin, int level, const std::string& message) const {
+  // Held while logging, so detach() waits for a sink call in progress.
+  std::lock_guard lock(mutex_);
+  if (log_) log_(plugin, level, message);
+}
+
+void HostServices::detach() {
+  std::lock_guard lock(mutex_);
+  log_ = nullptr;
+  query_ = nullptr;
+}
+
 nlohmann::json HostServices::query(const nlohmann::json& what) const {
   QueryHandler handler;
   {
@@ -67,7 +84,7 @@ struct PluginWorker::State {
   std::atomic<std::int64_t> reported_call_ns{0};  // call_started_ns already reported as stuck
 
   void log(int level, const std::string& message) {
-    if (services && services->log) services->log(name, level, message);
+    if (services) services->log(name, level, message);
   }
 
   // Releases a string the plugin allocated, and returns a copy.

@@ -26,12 +26,17 @@ struct HostServices {
   using LogSink = std::function<void(const std::string& plugin, int level, const std::string& message)>;
   using QueryHandler = std::function<nlohmann::json(const nlohmann::json& what)>;
 
-  LogSink log;
+  void set_log_sink(LogSink sink);
   void set_query_handler(QueryHandler handler);
+  void log(const std::string& plugin, int level, const std::string& message) const;
   nlohmann::json query(const nlohmann::json& what) const;
+  // Drops the sink and the handler: a plugin abandoned at shutdown that wakes up later
+  // must not call into a host (or test fixture) that no longer exists.
+  void detach();
 
  private:
   mutable std::mutex mutex_;
+  LogSink log_;
   QueryHandler query_;
 };
 
