@@ -210,7 +210,7 @@ class ServerImpl final : public Server {
     if (origin.empty()) return true;
     const std::string port = ":" + std::to_string(port_);
     // The dashboard this server itself serves is always same-origin.
-    for (const std::string host : {std::string("127.0.0.1"), std::string("localhost"), options_.bind_address}) {
+    for (const std::string& host : {std::string("127.0.0.1"), std::string("localhost"), options_.bind_address}) {
       if (lower(origin) == "http://" + lower(host) + port) return true;
     }
     for (const auto& allowed : options_.allowed_origins) {

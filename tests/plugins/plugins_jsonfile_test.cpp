@@ -53,7 +53,9 @@ class JsonFileTest : public ::testing::Test {
     auto host = std::make_unique<PluginHost>(
         guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
     for (const auto& r : host->load({{"jsonfile", config}})) {
-      if (r.name == "jsonfile") EXPECT_EQ(r.status, PluginLoadResult::Status::loaded) << r.describe();
+      if (r.name == "jsonfile") {
+        EXPECT_EQ(r.status, PluginLoadResult::Status::loaded) << r.describe();
+      }
     }
     return host;
   }
