@@ -4,6 +4,33 @@
 #include <utility>
 
 namespace guardian::alerts {
+namespace {
+
+// The journal takes lines of at most one page (see AlertJournal). Alerts are short; a
+// huge one keeps its identity in the journal and loses context, then message tail.
+std::string journal_line(const nlohmann::json& alert_json) {
+  const std::size_t limit = AlertJournal::max_line_bytes();
+  std::string line = alert_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (line.size() <= limit) return line;
+  nlohmann::json copy = alert_json;
+  copy["context"] = nlohmann::json::object();
+  copy["truncated_in_journal"] = true;
+  line = copy.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (line.size() <= limit) return line;
+  for (const char* field : {"message", "title", "subject"}) {
+    std::string text = copy.value(field, std::string());
+    const std::size_t excess = line.size() - limit;
+    // Escaping can make the JSON longer than the text: cut generously, then re-check.
+    std::size_t keep = text.size() > excess + 64 ? text.size() - excess - 64 : 0;
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;  // UTF-8 boundary
+    copy[field] = text.substr(0, keep);
+    line = copy.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (line.size() <= limit) return line;
+  }
+  return line;  // pathological (huge type/source); append() refuses it with message_size
+}
+
+}  // namespace
 
 AlertBus::AlertBus(AlertBusOptions options) : options_(std::move(options)) {
   if (!options_.run_dir.empty()) {
@@ -93,7 +120,7 @@ RaiseResult AlertBus::raise(AlertSpec spec) {
   ++emitted_total_;
 
   nlohmann::json alert_json = to_json(alert);
-  if (journal_.is_open()) result.journal_error = journal_.append(alert_json.dump());
+  if (journal_.is_open()) result.journal_error = journal_.append(journal_line(alert_json));
 
   if (alert.severity == Severity::critical) active_[alert.dedup_key] = alert;
   history_.push_back(alert);
