@@ -1,0 +1,57 @@
+#include "guardian/cli/config_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace guardian::cli {
+
+int show_config(const config::Config& config, bool as_json) {
+  if (as_json) {
+    nlohmann::json out = {{"file", config.file() ? nlohmann::json(config.file()->string()) : nullptr},
+                          {"settings", nlohmann::json::object()},
+                          {"plugins", config.plugin_tables()}};
+    for (const auto& [key, entry] : config.entries())
+      out["settings"][key] = {{"value", entry.text}, {"origin", entry.origin.describe()}};
+    fmt::print("{}\n", out.dump(2));
+    return 0;
+  }
+  std::size_t key_width = 3, value_width = 5;
+  for (const auto& [key, entry] : config.entries()) {
+    key_width = std::max(key_width, key.size());
+    value_width = std::max(value_width, entry.text.size());
+  }
+  fmt::print("# file: {}\n", config.file() ? config.file()->string() : "(none found)");
+  fmt::print("{:<{}}  {:<{}}  {}\n", "key", key_width, "value", value_width, "origin");
+  for (const auto& [key, entry] : config.entries())
+    fmt::print("{:<{}}  {:<{}}  {}\n", key, key_width, entry.text, value_width, entry.origin.describe());
+  for (const auto& [name, table] : config.plugin_tables().items())
+    fmt::print("plugins.{}  {}  {}\n", name, table.dump(), config.file() ? config.file()->filename().string() : "");
+  return 0;
+}
+
+int list_config_keys(bool as_json) {
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& spec : config::schema())
+    keys.push_back({{"key", spec.key},
+                    {"type", config::describe_kind(spec)},
+                    {"default", spec.default_text},
+                    {"env", spec.env},
+                    {"flag", spec.flag.empty() ? "" : "--" + spec.flag},
+                    {"description", spec.description}});
+  if (as_json) {
+    fmt::print("{}\n", keys.dump(2));
+    return 0;
+  }
+  for (const auto& key : keys) {
+    fmt::print("{}\n    {}\n    type: {}", key["key"].get<std::string>(), key["description"].get<std::string>(),
+               key["type"].get<std::string>());
+    if (!key["default"].get<std::string>().empty()) fmt::print(" · default: {}", key["default"].get<std::string>());
+    if (!key["flag"].get<std::string>().empty()) fmt::print(" · flag: {}", key["flag"].get<std::string>());
+    if (!key["env"].get<std::string>().empty()) fmt::print(" · env: {}", key["env"].get<std::string>());
+    fmt::print("\n");
+  }
+  return 0;
+}
+
+}  // namespace guardian::cli

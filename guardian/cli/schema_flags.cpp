@@ -1,0 +1,34 @@
+#include "guardian/cli/schema_flags.hpp"
+
+#include "guardian/config/schema.hpp"
+
+namespace guardian::cli {
+
+void SchemaFlags::add_to(CLI::App& command) {
+  for (const auto& spec : config::schema()) {
+    if (spec.flag.empty()) continue;
+    std::string help = spec.description;
+    if (!spec.default_text.empty()) help += " [default: " + spec.default_text + "]";
+    if (!spec.env.empty()) help += " (env " + spec.env + ")";
+    CLI::Option* option = nullptr;
+    if (spec.kind == config::ValueKind::boolean) {
+      option = command.add_flag("--" + spec.flag, switches_[spec.flag], help);
+    } else {
+      option = command.add_option("--" + spec.flag, values_[spec.flag], help)
+                   ->type_name(config::describe_kind(spec).substr(0, 24));
+    }
+    options_.emplace_back(spec.flag, option);
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> SchemaFlags::given() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [flag, option] : options_) {
+    if (option->count() == 0) continue;
+    auto value = values_.find(flag);
+    out.emplace_back(flag, value != values_.end() ? value->second : std::string("true"));
+  }
+  return out;
+}
+
+}  // namespace guardian::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Adds one CLI11 option per schema setting that has a flag, and reads back which ones
+// the user gave, so flags, environment, files and `config show` all follow one schema.
+#include <CLI/CLI.hpp>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace guardian::cli {
+
+class SchemaFlags {
+ public:
+  /// Registers the flags of every schema key on `command`.
+  void add_to(CLI::App& command);
+  /// (flag, value) for each flag given on the command line, in schema order.
+  std::vector<std::pair<std::string, std::string>> given() const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::map<std::string, bool> switches_;
+  std::vector<std::pair<std::string, CLI::Option*>> options_;
+};
+
+}  // namespace guardian::cli

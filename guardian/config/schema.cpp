@@ -1,0 +1,135 @@
+#include "guardian/config/schema.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "guardian/config/quantity.hpp"
+
+namespace guardian::config {
+namespace {
+
+std::vector<KeySpec> build_schema() {
+  using K = ValueKind;
+  std::vector<KeySpec> s = {
+      {"mode", K::choice, "dev", "GUARDIAN_MODE", "mode",
+       "Resource profile: dev, test or prod (CPU/RAM ceilings and protector policy).",
+       {"dev", "test", "prod"}},
+      {"run.timeout", K::duration, "", "GUARDIAN_TIMEOUT", "timeout",
+       "Stop the command after this long and exit 124 (unset: no timeout).", {}},
+      {"run.kill_after", K::duration, "10s", "GUARDIAN_KILL_AFTER", "kill-after",
+       "Grace period between SIGTERM and SIGKILL when stopping the tree.", {}},
+      {"run.runs_dir", K::path, ".guardian/runs", "GUARDIAN_RUNS_DIR", "runs-dir",
+       "Where each run gets its directory (events.jsonl, report.json).", {}},
+      {"run.report", K::path, "", "GUARDIAN_REPORT", "report",
+       "Also write the run report (JSON) to this path.", {}},
+      {"output.quiet", K::boolean, "false", "GUARDIAN_QUIET", "quiet",
+       "Keep stderr for errors only (no start line, status lines or summary).", {}},
+      {"plugins.*", K::plugin_table, "", "", "",
+       "A plugin's own settings table ([plugins.<name>], enabled = true/false).", {}},
+  };
+  return s;
+}
+
+bool key_matches(std::string_view pattern, std::string_view key) {
+  while (true) {
+    auto p_dot = pattern.find('.');
+    auto k_dot = key.find('.');
+    auto p_seg = pattern.substr(0, p_dot);
+    auto k_seg = key.substr(0, k_dot);
+    if (p_seg != "*" && p_seg != k_seg) return false;
+    if (p_dot == std::string_view::npos || k_dot == std::string_view::npos)
+      return p_dot == std::string_view::npos && k_dot == std::string_view::npos;
+    pattern.remove_prefix(p_dot + 1);
+    key.remove_prefix(k_dot + 1);
+  }
+}
+
+std::optional<double> parse_plain_number(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& schema() {
+  static const std::vector<KeySpec> table = build_schema();
+  return table;
+}
+
+const KeySpec* find_spec(std::string_view key) {
+  for (const auto& spec : schema())
+    if (key_matches(spec.key, key)) return &spec;
+  return nullptr;
+}
+
+std::string describe_kind(const KeySpec& spec) {
+  switch (spec.kind) {
+    case ValueKind::string: return "text";
+    case ValueKind::path: return "path";
+    case ValueKind::boolean: return "true or false";
+    case ValueKind::integer: return "a whole number";
+    case ValueKind::duration: return "a duration (e.g. 500ms, 90s, 15m, 1h30m)";
+    case ValueKind::duration_list: return "a list of durations (e.g. 90s,120s,180s)";
+    case ValueKind::bytes_or_percent: return "a size or a share (e.g. 2G, 512M, 50%)";
+    case ValueKind::cores_or_percent: return "cores or a percentage of one core (e.g. 1.5, 150%)";
+    case ValueKind::percent: return "a percentage (e.g. 80%)";
+    case ValueKind::choice: return fmt::format("one of {}", fmt::join(spec.choices, ", "));
+    case ValueKind::plugin_table: return "a table";
+  }
+  return "a value";
+}
+
+std::optional<std::string> validation_error(const KeySpec& spec, std::string_view text) {
+  bool ok = true;
+  switch (spec.kind) {
+    case ValueKind::string:
+    case ValueKind::path:
+    case ValueKind::plugin_table: break;
+    case ValueKind::boolean: ok = text == "true" || text == "false"; break;
+    case ValueKind::integer: {
+      unsigned long long value = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      ok = ec == std::errc{} && end == text.data() + text.size();
+      break;
+    }
+    case ValueKind::duration: ok = parse_duration(text).has_value(); break;
+    case ValueKind::duration_list: {
+      std::string_view rest = text;
+      ok = !rest.empty();
+      while (ok && !rest.empty()) {
+        auto comma = rest.find(',');
+        ok = parse_duration(rest.substr(0, comma)).has_value();
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+      break;
+    }
+    case ValueKind::bytes_or_percent: {
+      auto share = parse_percent(text);
+      ok = share ? (*share > 0 && *share <= 1.0) : parse_bytes(text).has_value();
+      break;
+    }
+    case ValueKind::cores_or_percent: {
+      auto share = parse_percent(text);
+      auto cores = share ? share : parse_plain_number(text);
+      ok = cores && *cores > 0;
+      break;
+    }
+    case ValueKind::percent: {
+      auto share = parse_percent(text);
+      ok = share && *share >= 0 && *share <= 1.0;
+      break;
+    }
+    case ValueKind::choice: {
+      ok = false;
+      for (const auto& choice : spec.choices) ok = ok || choice == text;
+      break;
+    }
+  }
+  if (ok) return std::nullopt;
+  return fmt::format("'{}' is not {}", text, describe_kind(spec));
+}
+
+}  // namespace guardian::config

@@ -1,0 +1,58 @@
+#pragma once
+// The one interface through which guardian holds a supervised command's whole tree:
+// placing it (before exec), signalling and killing every process of it (escapees
+// included), sampling its use, and enforcing ceilings. Backends: cgroup v2, the /proc
+// watchdog, and none; exactly one place (make_limiter) chooses between them.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace guardian::limits {
+
+enum class Backend { cgroup_v2, watchdog, none };
+std::string_view to_string(Backend backend);
+
+/// A cheap sample of the whole tree's use.
+struct TreeUsage {
+  std::uint64_t cpu_usec = 0;          // cumulative CPU of the live tree (cgroup: of all it ever ran)
+  std::uint64_t memory_bytes = 0;      // resident now
+  std::optional<std::uint64_t> memory_peak_bytes;  // when the backend knows it exactly
+  std::uint64_t processes = 0;
+  std::uint64_t threads = 0;
+};
+
+class Limiter {
+ public:
+  virtual ~Limiter() = default;
+
+  virtual Backend backend() const = 0;
+  /// One line for stderr and the event log: what is enforced, and how.
+  virtual std::string summary() const = 0;
+  /// The run report's "enforcement" section.
+  virtual nlohmann::json report() const = 0;
+
+  /// Runs in the forked child before exec; async-signal-safe only. 0 or an errno value.
+  virtual int enter_from_child() const noexcept { return 0; }
+  /// Called with the command's root pid (also its process group) right after launch.
+  virtual void started(pid_t root_pid) = 0;
+
+  /// Sends `signo` to every process of the tree; returns how many were signalled.
+  virtual std::size_t signal_all(int signo) = 0;
+  /// Calls `done` once no process of the tree is left.
+  virtual void async_wait_empty(std::function<void()> done) = 0;
+  /// SIGKILLs every process of the tree; `done(killed)` once none is left.
+  virtual void kill_all(std::function<void(std::size_t killed)> done) = 0;
+  /// Abandons pending waits (shutdown).
+  virtual void cancel() = 0;
+
+  virtual TreeUsage sample() = 0;
+  /// Removes what was set up for the command (e.g. its cgroup). After the tree is empty.
+  virtual void release() {}
+};
+
+}  // namespace guardian::limits

@@ -1,0 +1,102 @@
+#include "guardian/process/launch.hpp"
+
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/start_dir.hpp>
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+namespace guardian::process {
+namespace {
+
+// Signals whose disposition guardian changes for itself and must hand back unchanged.
+constexpr int kRestoredSignals[] = {SIGPIPE, SIGTTOU, SIGTTIN, SIGTSTP, SIGINT, SIGQUIT,
+                                    SIGHUP,  SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM};
+
+struct InheritedSignalState {
+  bool captured = false;
+  sigset_t mask{};
+  bool ignored[NSIG] = {};
+};
+InheritedSignalState g_inherited;
+
+// Boost.Process v2 initializer: everything here runs in the forked child.
+struct ChildSetup {
+  const LaunchSpec& spec;
+  pid_t parent_pid;
+  std::vector<const char*> argv;
+
+  template <typename Launcher>
+  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
+                                          const char* const*(&cmd_line)) {
+    auto fail = [](int err) {
+      errno = err;  // the launcher reports errno, not the returned code, to the parent
+      return boost::system::error_code(err, boost::system::system_category());
+    };
+    // Die with guardian. The parent may already have died between fork and prctl: then
+    // we were re-parented and must not run the command at all.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(errno);
+    if (::getppid() != parent_pid) ::_exit(125);
+
+    if (::setpgid(0, 0) != 0) return fail(errno);
+    if (spec.foreground_terminal_fd >= 0) {
+      // Taking the foreground from a background group raises SIGTTOU; block it briefly.
+      sigset_t ttou, old;
+      sigemptyset(&ttou);
+      sigaddset(&ttou, SIGTTOU);
+      ::sigprocmask(SIG_BLOCK, &ttou, &old);
+      ::tcsetpgrp(spec.foreground_terminal_fd, ::getpid());
+      ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    }
+    if (spec.enter_limits)
+      if (int err = spec.enter_limits(); err != 0) return fail(err);
+
+    for (int signo : kRestoredSignals) {
+      struct sigaction action {};
+      action.sa_handler = g_inherited.ignored[signo] ? SIG_IGN : SIG_DFL;
+      sigemptyset(&action.sa_mask);
+      ::sigaction(signo, &action, nullptr);
+    }
+    if (g_inherited.captured) ::sigprocmask(SIG_SETMASK, &g_inherited.mask, nullptr);
+    cmd_line = argv.data();  // argv[0] as typed, not the resolved path
+    return {};
+  }
+};
+
+}  // namespace
+
+void capture_inherited_signal_state() {
+  if (g_inherited.captured) return;
+  ::sigprocmask(SIG_SETMASK, nullptr, &g_inherited.mask);
+  for (int signo : kRestoredSignals) {
+    struct sigaction current {};
+    ::sigaction(signo, nullptr, &current);
+    g_inherited.ignored[signo] = current.sa_handler == SIG_IGN;
+  }
+  g_inherited.captured = true;
+}
+
+Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_code& error) {
+  namespace bp = boost::process::v2;
+  ChildSetup setup{spec, ::getpid(), {}};
+  for (const auto& arg : spec.argv) setup.argv.push_back(arg.c_str());
+  setup.argv.push_back(nullptr);
+
+  std::vector<std::string> args(spec.argv.size() > 1 ? spec.argv.begin() + 1 : spec.argv.end(),
+                                spec.argv.end());
+  boost::system::error_code ec;
+  bp::process_environment environment(spec.environment);
+  auto launcher = bp::default_process_launcher();
+  auto start_dir = spec.working_dir.empty() ? std::filesystem::current_path() : spec.working_dir;
+  Process child = launcher(io.get_executor(), ec, boost::filesystem::path(spec.program.string()), args,
+                           environment, bp::process_start_dir(start_dir.string()), setup);
+  error = std::error_code(ec.value(), std::system_category());
+  return child;
+}
+
+}  // namespace guardian::process

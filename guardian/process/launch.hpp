@@ -1,0 +1,38 @@
+#pragma once
+// Starting a supervised command with Boost.Process v2 plus guardian's own pre-exec
+// steps: a new process group, the terminal's foreground, death with guardian
+// (PR_SET_PDEATHSIG, checked against the race at start), placement under the
+// limiter (e.g. into its cgroup) before the first instruction of the command.
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace guardian::process {
+
+using Process = boost::process::v2::process;
+
+struct LaunchSpec {
+  std::filesystem::path program;   // resolved path (see find_program)
+  std::vector<std::string> argv;   // argv[0] as the user typed it, then the arguments
+  std::vector<std::string> environment;  // "NAME=value" entries
+  std::filesystem::path working_dir;     // empty: inherit
+  int foreground_terminal_fd = -1;       // >= 0: make the new group the terminal's foreground
+  /// Runs in the child after fork, before exec; async-signal-safe code only. Returns 0 or an
+  /// errno value that makes the launch fail with that error (e.g. joining the cgroup).
+  std::function<int()> enter_limits;
+};
+
+/// Starts the command. On failure `error` holds the child's errno (ENOENT, EACCES, …).
+Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_code& error);
+
+/// Captures guardian's inherited signal dispositions and mask once at start-up, so children
+/// get them back (guardian itself ignores SIGPIPE and SIGTTOU, the child must not).
+void capture_inherited_signal_state();
+
+}  // namespace guardian::process

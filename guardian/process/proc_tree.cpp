@@ -1,0 +1,132 @@
+#include "guardian/process/proc_tree.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <deque>
+
+namespace guardian::process {
+namespace {
+
+// Reads a whole small file with plain syscalls: /proc files are generated on read and
+// iostreams would cost more than the read itself.
+std::string read_small_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string out;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+template <typename T>
+bool parse_number(std::string_view field, T& out) {
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), out);
+  return ec == std::errc{} && end == field.data() + field.size();
+}
+
+std::vector<pid_t> numeric_entries(const std::string& dir) {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (auto* entry = ::readdir(d)) {
+    pid_t pid = 0;
+    std::string_view name(entry->d_name);
+    if (parse_number(name, pid)) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+}  // namespace
+
+std::optional<ProcStat> parse_stat(std::string_view text) {
+  auto open = text.find('(');
+  auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+  ProcStat st;
+  if (!parse_number(text.substr(0, open > 0 ? open - 1 : 0), st.pid)) return std::nullopt;
+  std::string_view rest = text.substr(close + 1);
+  // Fields after the command, numbered as in proc(5) starting at 3 (state).
+  std::vector<std::string_view> fields;
+  fields.reserve(24);
+  while (!rest.empty() && fields.size() < 24) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    auto space = rest.find(' ');
+    fields.push_back(rest.substr(0, space));
+    rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space);
+  }
+  if (fields.size() < 22) return std::nullopt;
+  auto field = [&](int number) { return fields[static_cast<std::size_t>(number - 3)]; };
+  st.state = field(3).empty() ? '?' : field(3)[0];
+  bool ok = parse_number(field(4), st.ppid) && parse_number(field(5), st.pgid) &&
+            parse_number(field(6), st.sid) && parse_number(field(14), st.utime_ticks) &&
+            parse_number(field(15), st.stime_ticks) && parse_number(field(19), st.nice) &&
+            parse_number(field(20), st.threads) && parse_number(field(22), st.start_ticks) &&
+            parse_number(field(24), st.rss_pages);
+  if (!ok) return std::nullopt;
+  return st;
+}
+
+std::optional<ProcStat> ProcFs::stat(pid_t pid) const {
+  auto text = read_small_file((root_ / std::to_string(pid) / "stat").string());
+  if (text.empty()) return std::nullopt;
+  return parse_stat(text);
+}
+
+std::vector<pid_t> ProcFs::children(pid_t pid) const {
+  std::vector<pid_t> out;
+  auto task_dir = (root_ / std::to_string(pid) / "task").string();
+  for (pid_t tid : numeric_entries(task_dir)) {
+    std::string_view text;
+    std::string content = read_small_file(task_dir + "/" + std::to_string(tid) + "/children");
+    text = content;
+    while (!text.empty()) {
+      auto space = text.find(' ');
+      pid_t child = 0;
+      if (parse_number(text.substr(0, space), child)) out.push_back(child);
+      if (space == std::string_view::npos) break;
+      text.remove_prefix(space + 1);
+    }
+  }
+  return out;
+}
+
+std::vector<pid_t> ProcFs::descendants(pid_t pid, const std::vector<pid_t>& excluded) const {
+  std::vector<pid_t> out;
+  std::deque<pid_t> queue{pid};
+  while (!queue.empty()) {
+    pid_t current = queue.front();
+    queue.pop_front();
+    for (pid_t child : children(current)) {
+      if (std::find(excluded.begin(), excluded.end(), child) != excluded.end()) continue;
+      out.push_back(child);
+      queue.push_back(child);
+    }
+  }
+  return out;
+}
+
+bool ProcFs::environment_contains(pid_t pid, std::string_view entry) const {
+  std::string environ = read_small_file((root_ / std::to_string(pid) / "environ").string());
+  std::string_view rest = environ;
+  while (!rest.empty()) {
+    auto nul = rest.find('\0');
+    if (rest.substr(0, nul) == entry) return true;
+    if (nul == std::string_view::npos) break;
+    rest.remove_prefix(nul + 1);
+  }
+  return false;
+}
+
+std::vector<pid_t> ProcFs::all_pids() const { return numeric_entries(root_.string()); }
+
+}  // namespace guardian::process

@@ -1,0 +1,53 @@
+#pragma once
+// Reading the process tree from /proc: children, descendants, per-process stats.
+// The root of /proc is a parameter so tests can use fixture trees.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace guardian::process {
+
+/// The fields of /proc/<pid>/stat guardian uses.
+struct ProcStat {
+  pid_t pid = 0;
+  char state = '?';  // R S D Z T t X …
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+  pid_t sid = 0;
+  std::uint64_t utime_ticks = 0;
+  std::uint64_t stime_ticks = 0;
+  int nice = 0;
+  long threads = 0;
+  std::uint64_t start_ticks = 0;
+  std::uint64_t rss_pages = 0;
+  bool alive() const { return state != 'Z' && state != 'X'; }
+};
+
+/// Parses the text of a /proc/<pid>/stat file (the command name may contain spaces and ')').
+std::optional<ProcStat> parse_stat(std::string_view text);
+
+class ProcFs {
+ public:
+  explicit ProcFs(std::filesystem::path root = "/proc") : root_(std::move(root)) {}
+
+  std::optional<ProcStat> stat(pid_t pid) const;
+  /// Direct children of every thread of `pid`.
+  std::vector<pid_t> children(pid_t pid) const;
+  /// All descendants of `pid` (breadth first), not including `pid`, skipping the subtrees
+  /// rooted at any pid in `excluded`.
+  std::vector<pid_t> descendants(pid_t pid, const std::vector<pid_t>& excluded = {}) const;
+  /// Whether the environment of `pid` contains exactly the entry "NAME=value".
+  bool environment_contains(pid_t pid, std::string_view entry) const;
+  /// Every pid currently listed in /proc.
+  std::vector<pid_t> all_pids() const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace guardian::process

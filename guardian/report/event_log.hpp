@@ -1,0 +1,43 @@
+#pragma once
+// The run's structured event log: JSON Lines (ts, level, component, event, message,
+// context), one write(2) per line on an O_APPEND file, so a crash never tears a line.
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "guardian/process/unique_fd.hpp"
+
+namespace guardian::report {
+
+enum class Level { debug, info, warning, error };
+std::string_view to_string(Level level);
+
+class EventLog {
+ public:
+  EventLog() = default;  // discards everything (before the run directory exists)
+  explicit EventLog(const std::filesystem::path& file);
+
+  void write(Level level, std::string_view component, std::string_view event, std::string_view message,
+             nlohmann::json context = nlohmann::json::object());
+  void info(std::string_view component, std::string_view event, std::string_view message,
+            nlohmann::json context = nlohmann::json::object()) {
+    write(Level::info, component, event, message, std::move(context));
+  }
+  void warning(std::string_view component, std::string_view event, std::string_view message,
+               nlohmann::json context = nlohmann::json::object()) {
+    write(Level::warning, component, event, message, std::move(context));
+  }
+
+  /// Every line written also goes to this observer (e.g. to forward events to plugins).
+  void set_observer(std::function<void(const nlohmann::json&)> observer) { observer_ = std::move(observer); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  process::UniqueFd fd_;
+  std::function<void(const nlohmann::json&)> observer_;
+};
+
+}  // namespace guardian::report

@@ -1,0 +1,18 @@
+#include "guardian/supervise/run_options.hpp"
+
+namespace guardian::supervise {
+
+RunOptions RunOptions::from_config(const config::Config& config, std::vector<std::string> command) {
+  RunOptions options;
+  options.command = std::move(command);
+  options.mode = config.text("mode");
+  options.timeout = config.duration("run.timeout");
+  if (options.timeout && options.timeout->count() == 0) options.timeout.reset();  // 0 = no timeout
+  options.kill_after = config.duration("run.kill_after").value_or(options.kill_after);
+  options.runs_dir = config.text("run.runs_dir");
+  if (auto report = config.text("run.report"); !report.empty()) options.report_copy = report;
+  options.quiet = config.boolean("output.quiet");
+  return options;
+}
+
+}  // namespace guardian::supervise
