@@ -1,5 +1,9 @@
 #include "guardian/cli/config_command.hpp"
 
+#include <memory>
+
+#include "guardian/cli/subcommand.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -52,6 +56,24 @@ int list_config_keys(bool as_json) {
     fmt::print("\n");
   }
   return 0;
+}
+
+Subcommand add_config_command(CLI::App& app, GlobalOptions& global) {
+  auto* config_cmd = app.add_subcommand("config", "Show the effective configuration or the list of settings");
+  config_cmd->require_subcommand(1);
+  auto show_json = std::make_shared<bool>(false), keys_json = std::make_shared<bool>(false);
+  auto* show = config_cmd->add_subcommand("show", "Each setting's effective value and where it came from");
+  show->add_flag("--json", *show_json, "Print JSON");
+  show->add_option("--config", global.config_path, "Read settings from this TOML file")->option_text("PATH");
+  auto flags = std::make_shared<SchemaFlags>();
+  flags->add_to(*show);
+  auto* keys = config_cmd->add_subcommand("keys", "Every setting: type, default, flag, environment variable");
+  keys->add_flag("--json", *keys_json, "Print JSON");
+  return {config_cmd, [show, keys, show_json, keys_json, flags, &global] {
+            if (keys->parsed()) return list_config_keys(*keys_json);
+            if (show->parsed()) return show_config(load_config(global, *flags), *show_json);
+            return 0;
+          }};
 }
 
 }  // namespace guardian::cli

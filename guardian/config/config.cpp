@@ -37,8 +37,8 @@ std::vector<std::string> known_keys(std::string_view typed) {
 
 std::string unknown_key_message(const std::string& where, const std::string& key) {
   auto hint = closest_match(key, known_keys(key));
-  return fmt::format("{}: unknown setting '{}'{}. Run 'guardian config keys' to list every setting.",
-                     where, key, hint ? fmt::format(" — did you mean '{}'?", *hint) : "");
+  return fmt::format("{}: unknown setting '{}'{} Run 'guardian config keys' to list every setting.",
+                     where, key, hint ? fmt::format(" — did you mean '{}'?", *hint) : ".");
 }
 
 std::string scalar_text(const toml::node& node, const std::string& where, const std::string& key) {

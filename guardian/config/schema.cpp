@@ -5,30 +5,22 @@
 #include <fmt/ranges.h>
 
 #include "guardian/config/quantity.hpp"
+#include "guardian/config/schema_keys.hpp"
 
 namespace guardian::config {
 namespace {
 
 std::vector<KeySpec> build_schema() {
-  using K = ValueKind;
-  std::vector<KeySpec> s = {
-      {"mode", K::choice, "dev", "GUARDIAN_MODE", "mode",
-       "Resource profile: dev, test or prod (CPU/RAM ceilings and protector policy).",
-       {"dev", "test", "prod"}},
-      {"run.timeout", K::duration, "", "GUARDIAN_TIMEOUT", "timeout",
-       "Stop the command after this long and exit 124 (unset: no timeout).", {}},
-      {"run.kill_after", K::duration, "10s", "GUARDIAN_KILL_AFTER", "kill-after",
-       "Grace period between SIGTERM and SIGKILL when stopping the tree.", {}},
-      {"run.runs_dir", K::path, ".guardian/runs", "GUARDIAN_RUNS_DIR", "runs-dir",
-       "Where each run gets its directory (events.jsonl, report.json).", {}},
-      {"run.report", K::path, "", "GUARDIAN_REPORT", "report",
-       "Also write the run report (JSON) to this path.", {}},
-      {"output.quiet", K::boolean, "false", "GUARDIAN_QUIET", "quiet",
-       "Keep stderr for errors only (no start line, status lines or summary).", {}},
-      {"plugins.*", K::plugin_table, "", "", "",
-       "A plugin's own settings table ([plugins.<name>], enabled = true/false).", {}},
-  };
-  return s;
+  std::vector<KeySpec> table;
+  // Each component declares its own settings (keys_*.cpp); the order here is the order
+  // of `guardian config keys`.
+  add_run_keys(table);
+  add_limits_keys(table);
+  add_monitor_keys(table);
+  add_server_keys(table);
+  add_plugin_keys(table);
+  add_adapter_keys(table);
+  return table;
 }
 
 bool key_matches(std::string_view pattern, std::string_view key) {

@@ -12,7 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "guardian/config/quantity.hpp"
-#include "guardian/limits/process_tree_limiter.hpp"
+#include "guardian/limits/make_limiter.hpp"
 #include "guardian/process/command_lookup.hpp"
 #include "guardian/process/orphan_reaper.hpp"
 #include "guardian/process/sentinel.hpp"
@@ -53,9 +53,10 @@ std::uint64_t to_ms(const timeval& tv) {
 // One run from launch to report. Lives on the stack of Supervisor::run().
 class RunSession {
  public:
-  RunSession(const RunOptions& options, report::RunDirectory run, report::EventLog& log,
-             const report::Console& console, report::RunReport& report)
+  RunSession(const RunOptions& options, const config::Config& config, report::RunDirectory run,
+             report::EventLog& log, const report::Console& console, report::RunReport& report)
       : options_(options),
+        config_(config),
         run_(std::move(run)),
         log_(log),
         console_(console),
@@ -79,8 +80,12 @@ class RunSession {
     process::TreeMembership membership(process::ProcFs{}, ::getpid(), marker);
     membership.exclude_subtree(sentinel_.pid());
     membership.claim_unmarked_orphans(true);  // everything under guardian belongs to this run
-    auto limiter = std::make_unique<limits::ProcessTreeLimiter>(
-        io_.get_executor(), std::move(membership), "cgroup v2 ceilings are not enabled in this build");
+    auto limiter = limits::make_limiter(limits::LimiterRequest{
+        config_, io_.get_executor(), std::move(membership), "main",
+        [this](const std::string& event, const std::string& message) {
+          console_.error(message);
+          log_.warning("limits", event, message);
+        }});
     report_.enforcement = limiter->report();
     std::string limits_line = limiter->summary();
 
@@ -271,6 +276,7 @@ class RunSession {
   }
 
   const RunOptions& options_;
+  const config::Config& config_;
   report::RunDirectory run_;
   report::EventLog& log_;
   const report::Console& console_;
@@ -322,7 +328,7 @@ int Supervisor::run() {
     report.outcome = failure->exit_code == exit_code::not_found ? "not_found" : "not_executable";
     report.exit_code = code = failure->exit_code;
   } else {
-    RunSession session(options_, run, log, console, report);
+    RunSession session(options_, config_, run, log, console, report);
     code = session.run(std::get<std::filesystem::path>(found));
   }
 
