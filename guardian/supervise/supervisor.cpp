@@ -21,6 +21,7 @@
 #include "guardian/report/event_log.hpp"
 #include "guardian/report/run_directory.hpp"
 #include "guardian/report/run_report.hpp"
+#include "guardian/supervise/run_context.hpp"
 #include "guardian/supervise/supervised_command.hpp"
 
 extern char** environ;
@@ -61,6 +62,9 @@ class RunSession {
         log_(log),
         console_(console),
         report_(report),
+        alerts_(alerts::AlertBusOptions{run_.path, run_.run_id, std::chrono::milliseconds(60000), 500, {}}),
+        context_{io_, config_, options_, log_, console_, alerts_, report_, run_.run_id, run_.path,
+                 "GUARDIAN_RUN_ID=" + run_.run_id},
         reaper_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         more_signals_(io_, SIGQUIT, SIGUSR1, SIGUSR2),
@@ -68,7 +72,9 @@ class RunSession {
         sample_timer_(io_) {}
 
   int run(const std::filesystem::path& program) {
-    std::string marker = "GUARDIAN_RUN_ID=" + run_.run_id;
+    const std::string& marker = context_.marker_entry;
+    if (!alerts_.journal_problem().empty())
+      log_.warning("alerts", "journal.unavailable", alerts_.journal_problem());
     // Before any thread exists: the sentinel is forked code.
     sentinel_ = process::Sentinel::start(marker);
     reaper_.own(sentinel_.pid());
@@ -270,6 +276,7 @@ class RunSession {
       report_.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
       report_.exit_code = status.shell_code();
     }
+    report_.sections["alerts"] = alerts_.summary();
     log_.info("supervisor", "run.finished", fmt::format("finished: exit {}", report_.exit_code),
               {{"exit_code", report_.exit_code}, {"outcome", report_.outcome}});
     return report_.exit_code;
@@ -282,6 +289,8 @@ class RunSession {
   const report::Console& console_;
   report::RunReport& report_;
   boost::asio::io_context io_;
+  alerts::AlertBus alerts_;
+  RunContext context_;
   process::Sentinel sentinel_;
   process::OrphanReaper reaper_;
   std::optional<process::ForegroundTerminal> terminal_;

@@ -1,0 +1,31 @@
+#pragma once
+// What every component of a run is given: the event loop, the configuration, the log,
+// the console, the alert bus and the report it may add a section to. Components keep
+// a reference; the Supervisor owns all of it for the length of the run.
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <string>
+
+#include "guardian/alerts/alert_bus.hpp"
+#include "guardian/config/config.hpp"
+#include "guardian/report/console.hpp"
+#include "guardian/report/event_log.hpp"
+#include "guardian/report/run_report.hpp"
+#include "guardian/supervise/run_options.hpp"
+
+namespace guardian::supervise {
+
+struct RunContext {
+  boost::asio::io_context& io;
+  const config::Config& config;
+  const RunOptions& options;
+  report::EventLog& log;
+  const report::Console& console;
+  alerts::AlertBus& alerts;
+  report::RunReport& report;
+  std::string run_id;
+  std::filesystem::path run_dir;
+  std::string marker_entry;  // "GUARDIAN_RUN_ID=<id>": every process of the run inherits it
+};
+
+}  // namespace guardian::supervise
