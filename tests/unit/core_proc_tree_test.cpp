@@ -1,0 +1,126 @@
+// /proc parsing on fixtures (real kernel stat lines) and a fake /proc tree.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "guardian/process/proc_tree.hpp"
+#include "guardian/process/tree_membership.hpp"
+
+using namespace guardian::process;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Copied from a real Debian 12 kernel 6.1 /proc/<pid>/stat.
+constexpr const char* kRealStat =
+    "20567 (cat) R 20564 20564 20481 0 -1 4194304 93 0 0 0 0 0 0 0 20 0 1 0 2534127 5582848 224 "
+    "18446744073709551615 94598236753920 94598236772273 140725659911904 0 0 0 0 0 0 0 0 0 17 0 0 0 0 "
+    "0 0 94598236787696 94598236789344 94598258593792 140725659918779 140725659918799 "
+    "140725659918799 140725659926511 0\n";
+
+class FakeProc {
+ public:
+  FakeProc() {
+    root_ = fs::temp_directory_path() / ("guardian-fakeproc-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(root_);
+  }
+  ~FakeProc() { fs::remove_all(root_); }
+  void add(pid_t pid, pid_t ppid, char state, std::vector<pid_t> children, std::string environ = {},
+           int threads = 1) {
+    auto dir = root_ / std::to_string(pid);
+    fs::create_directories(dir / "task" / std::to_string(pid));
+    std::ofstream(dir / "stat") << pid << " (proc " << pid << ") " << state << " " << ppid << " " << pid
+                                << " 1 0 -1 0 0 0 0 0 7 3 0 0 20 0 " << threads << " 0 100 1000 250 0\n";
+    std::string list;
+    for (pid_t c : children) list += std::to_string(c) + " ";
+    std::ofstream(dir / "task" / std::to_string(pid) / "children") << list;
+    std::ofstream(dir / "environ", std::ios::binary) << environ;
+  }
+  const fs::path& root() const { return root_; }
+
+ private:
+  fs::path root_;
+};
+
+}  // namespace
+
+TEST(ParseStat, ReadsARealKernelLine) {
+  auto st = parse_stat(kRealStat);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->pid, 20567);
+  EXPECT_EQ(st->state, 'R');
+  EXPECT_EQ(st->ppid, 20564);
+  EXPECT_EQ(st->pgid, 20564);
+  EXPECT_EQ(st->sid, 20481);
+  EXPECT_EQ(st->threads, 1);
+  EXPECT_EQ(st->start_ticks, 2534127u);
+  EXPECT_EQ(st->rss_pages, 224u);
+  EXPECT_EQ(st->nice, 0);
+}
+
+TEST(ParseStat, CommandNamesWithSpacesAndParentheses) {
+  auto st = parse_stat("42 (evil) name (x)) S 1 42 42 0 -1 0 0 0 0 0 11 22 0 0 20 5 3 0 99 0 77 0\n");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, 'S');
+  EXPECT_EQ(st->utime_ticks, 11u);
+  EXPECT_EQ(st->stime_ticks, 22u);
+  EXPECT_EQ(st->nice, 5);
+  EXPECT_EQ(st->threads, 3);
+  EXPECT_EQ(st->rss_pages, 77u);
+}
+
+TEST(ParseStat, RejectsTruncatedLines) {
+  EXPECT_FALSE(parse_stat("42 (x) S 1 2 3").has_value());
+  EXPECT_FALSE(parse_stat("garbage").has_value());
+}
+
+TEST(ProcFs, ChildrenAndDescendantsSkipExcludedSubtrees) {
+  FakeProc proc;
+  proc.add(1, 0, 'S', {10, 20});
+  proc.add(10, 1, 'S', {11});
+  proc.add(11, 10, 'R', {});
+  proc.add(20, 1, 'S', {21});
+  proc.add(21, 20, 'S', {});
+  ProcFs fs(proc.root());
+  EXPECT_EQ(fs.children(1), (std::vector<pid_t>{10, 20}));
+  EXPECT_EQ(fs.descendants(1), (std::vector<pid_t>{10, 20, 11, 21}));
+  EXPECT_EQ(fs.descendants(1, {20}), (std::vector<pid_t>{10, 11}));
+}
+
+TEST(ProcFs, EnvironmentMatchesWholeEntriesOnly) {
+  FakeProc proc;
+  using namespace std::string_literals;
+  proc.add(5, 1, 'S', {}, "A=1\0GUARDIAN_RUN_ID=abc\0B=2\0"s);
+  ProcFs fs(proc.root());
+  EXPECT_TRUE(fs.environment_contains(5, "GUARDIAN_RUN_ID=abc"));
+  EXPECT_FALSE(fs.environment_contains(5, "GUARDIAN_RUN_ID=ab"));
+  EXPECT_FALSE(fs.environment_contains(6, "GUARDIAN_RUN_ID=abc"));
+}
+
+TEST(TreeMembership, RootSubtreePlusMarkedOrphansButNotZombiesOrExcluded) {
+  using namespace std::string_literals;
+  FakeProc proc;
+  // guardian (100) has: the command (200, with a child 201 and a zombie 202), a marked
+  // escapee (300, adopted), an unmarked stranger (400) and the sentinel (500).
+  proc.add(100, 1, 'S', {200, 300, 400, 500});
+  proc.add(200, 100, 'S', {201, 202}, "GUARDIAN_RUN_ID=r\0"s);
+  proc.add(201, 200, 'R', {}, "GUARDIAN_RUN_ID=r\0"s);
+  proc.add(202, 200, 'Z', {});
+  proc.add(300, 100, 'S', {301}, "GUARDIAN_RUN_ID=r\0"s);
+  proc.add(301, 300, 'S', {});
+  proc.add(400, 100, 'S', {}, "OTHER=1\0"s);
+  proc.add(500, 100, 'S', {}, "GUARDIAN_RUN_ID=r\0"s);
+  TreeMembership membership(ProcFs(proc.root()), 100, "GUARDIAN_RUN_ID=r");
+  membership.set_root(200);
+  membership.exclude_subtree(500);
+  auto members = membership.live_members();
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (std::vector<pid_t>{200, 201, 300, 301}));
+
+  membership.claim_unmarked_orphans(true);  // the run's last sweep takes everything under guardian
+  members = membership.live_members();
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (std::vector<pid_t>{200, 201, 300, 301, 400}));
+}
