@@ -6,7 +6,7 @@ set -euo pipefail
 
 # Build: compiler, CMake and the libraries the core and plugins link.
 build_pkgs=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   libnotify-dev libglib2.0-dev
