@@ -1,6 +1,8 @@
 // The notify plugin: one desktop notification per alert at or above min_severity, via
 // libnotify, app name "guardian". The host runs it on its own worker thread, so a
 // notification daemon that never answers (libnotify waits 25 s) stalls only this plugin.
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,7 +24,9 @@ constexpr const char* schema = R"json([
   {"key": "expire_timeout_ms", "type": "int", "default": -1,
    "description": "how long a notification stays up (-1 = the notification server's default, 0 = until dismissed)"},
   {"key": "icon", "type": "string", "default": "",
-   "description": "icon name or path shown with each notification (empty = none)"}
+   "description": "icon name or path shown with each notification (empty = none)"},
+  {"key": "retry_after_failure_s", "type": "int", "default": 30,
+   "description": "after a failed notification, skip alerts for this long before trying the bus again"}
 ])json";
 
 int severity_rank(const std::string& severity) {
@@ -44,7 +48,9 @@ struct NotifyPlugin {
   int expire_timeout_ms = -1;
   std::string icon;
   bool failing = false;  // the last show failed; warned once, quiet until it works again
-  std::uint64_t failures = 0;
+  std::uint64_t failures = 0;  // alerts not shown (failed or skipped while failing)
+  std::chrono::seconds retry_after{30};
+  std::chrono::steady_clock::time_point retry_at{};
 };
 
 void* create(const guardian_host* host, const char* config_json, char** error) {
@@ -61,6 +67,7 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
     }
     plugin->expire_timeout_ms = config.value("expire_timeout_ms", -1);
     plugin->icon = config.value("icon", std::string());
+    plugin->retry_after = std::chrono::seconds(std::max(0, config.value("retry_after_failure_s", 30)));
     // notify_init only records the app name; bus problems surface at the first show.
     if (!notify_is_initted() && !notify_init("guardian")) {
       set_error(error, "libnotify could not initialise");
@@ -90,6 +97,11 @@ int on_event(void* self, const char* event_json, char** error) {
     const auto& alert = event["alert"];
     const auto severity = alert.value("severity", std::string("critical"));
     if (severity_rank(severity) < plugin->min_rank) return GUARDIAN_PLUGIN_OK;
+    // No bus or no daemon: each attempt costs a connection try; do not hammer it.
+    if (plugin->failing && std::chrono::steady_clock::now() < plugin->retry_at) {
+      ++plugin->failures;
+      return GUARDIAN_PLUGIN_OK;
+    }
 
     std::string summary = alert.value("title", std::string());
     if (summary.empty()) summary = alert.value("type", std::string("guardian alert"));
@@ -113,13 +125,14 @@ int on_event(void* self, const char* event_json, char** error) {
     const std::string why = gerror != nullptr ? gerror->message : "unknown error";
     if (gerror != nullptr) g_error_free(gerror);
     ++plugin->failures;
+    plugin->retry_at = std::chrono::steady_clock::now() + plugin->retry_after;
     if (!plugin->failing) {
       plugin->failing = true;
       plugin->log.warning(
           "cannot show desktop notifications: " + why +
           ". Is there a session D-Bus (DBUS_SESSION_BUS_ADDRESS) and a notification daemon? Alerts still go to the "
           "journal and the other plugins; set [plugins.notify] enabled = false to silence this. Further failures "
-          "are not reported.");
+          "are not reported; guardian retries every " + std::to_string(plugin->retry_after.count()) + " s.");
     }
     return GUARDIAN_PLUGIN_OK;  // already reported once; stay quiet
   });
