@@ -18,7 +18,7 @@ example_pkgs=(
 )
 # Tests and benchmarks: real peers for every component (see TESTING.md).
 test_pkgs=(
-  procps psmisc util-linux hyperfine time python3-psutil python3-websockets
+  procps psmisc util-linux hyperfine time python3-psutil python3-websockets python3-dbus
   dbus dunst xvfb libglib2.0-bin
   qemu-system-x86 busybox-static cpio
 )
