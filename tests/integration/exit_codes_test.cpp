@@ -29,6 +29,9 @@ struct SignalCase {
   const char* name;
 };
 
+// Names the case in test listings (gtest would otherwise dump its raw bytes).
+void PrintTo(const SignalCase& value, std::ostream* out) { *out << value.name; }
+
 class SignalDeathTest : public GuardianTest, public ::testing::WithParamInterface<SignalCase> {};
 
 TEST_P(SignalDeathTest, ExitsWith128PlusTheSignalAndNamesIt) {

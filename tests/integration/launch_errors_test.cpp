@@ -69,6 +69,9 @@ struct UsageCase {
   bool with_command;               // append "-- guardian-target print-args started"
 };
 
+// Names the case in test listings (gtest would otherwise dump its raw bytes).
+void PrintTo(const UsageCase& value, std::ostream* out) { *out << value.name; }
+
 class BadUsageTest : public GuardianTest, public ::testing::WithParamInterface<UsageCase> {};
 
 TEST_P(BadUsageTest, Exits125WithOneErrorLineAndStartsNothing) {

@@ -13,6 +13,9 @@ struct RelayCase {
   const char* name;
 };
 
+// Names the case in test listings (gtest would otherwise dump its raw bytes).
+void PrintTo(const RelayCase& value, std::ostream* out) { *out << value.name; }
+
 class SignalRelayTest : public GuardianTest, public ::testing::WithParamInterface<RelayCase> {};
 
 TEST_P(SignalRelayTest, SignalSentToGuardianReachesTheCommand) {

@@ -60,12 +60,18 @@ TEST_F(GuardianTest, TimeoutStopsTheWholeProcessTree) {
   ASSERT_TRUE(report_json.is_object());
   // guardian had to find all 13 processes to stop them.
   EXPECT_GE(report_json["resources"].value("processes_observed", 0), 13) << report_json.dump(2);
+  // Every descendant got the polite SIGTERM, not only the root.
+  EXPECT_EQ(report_json.value("escalated_to_kill", true), false) << report_json.dump(2);
 }
 
 TEST_F(GuardianTest, TimeoutKillsEscapeesThatLeftTheSession) {
   const RunResult result = run(run_target_reported({"--timeout", "500ms"}, {"setsid-escape", "30"}));
   ASSERT_EQ(result.exit_code, 124) << result.describe();
   EXPECT_NE(result.out.find("escapee "), std::string::npos) << result.describe();
+  // The escapee, outside the command's group and session, got SIGTERM too.
+  const Json report_json = report();
+  ASSERT_TRUE(report_json.is_object());
+  EXPECT_EQ(report_json.value("escalated_to_kill", true), false) << report_json.dump(2);
 }
 
 TEST_F(GuardianTest, CommandFinishingBeforeTheTimeoutKeepsItsExitCode) {
