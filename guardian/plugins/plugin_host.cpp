@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "guardian/alerts/alert.hpp"
+
 namespace guardian::plugins {
 namespace {
 
@@ -30,6 +32,15 @@ std::string_view to_string(PluginLoadResult::Status status) {
     case PluginLoadResult::Status::failed: return "failed";
   }
   return "failed";
+}
+
+nlohmann::json make_event(std::string_view kind, const std::string& run_id, nlohmann::json payload,
+                          std::chrono::system_clock::time_point now) {
+  nlohmann::json event = payload.is_object() ? std::move(payload) : nlohmann::json::object();
+  event["kind"] = kind;
+  event["ts"] = guardian::alerts::format_iso8601_utc(now);
+  event["run_id"] = run_id;
+  return event;
 }
 
 std::string PluginLoadResult::describe() const {

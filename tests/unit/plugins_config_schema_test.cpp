@@ -79,3 +79,20 @@ TEST(ConfigSchema, SafeDumpSurvivesInvalidUtf8) {
 }
 
 }  // namespace
+
+#include "guardian/plugins/plugin_host.hpp"
+
+namespace {
+
+TEST(EventEnvelope, KindTimestampRunIdAndPayload) {
+  const auto event = guardian::plugins::make_event(
+      "level_changed", "run-7", {{"from", "NORMAL"}, {"to", "CRITICAL"}},
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'250)));
+  EXPECT_EQ(event, (nlohmann::json{{"kind", "level_changed"},
+                                   {"ts", "2023-11-14T22:13:20.250Z"},
+                                   {"run_id", "run-7"},
+                                   {"from", "NORMAL"},
+                                   {"to", "CRITICAL"}}));
+}
+
+}  // namespace
