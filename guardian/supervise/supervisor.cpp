@@ -14,6 +14,7 @@
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/make_limiter.hpp"
 #include "guardian/process/command_lookup.hpp"
+#include "guardian/process/job_control.hpp"
 #include "guardian/process/orphan_reaper.hpp"
 #include "guardian/process/sentinel.hpp"
 #include "guardian/process/terminal.hpp"
@@ -118,7 +119,16 @@ class RunSession {
     pid_t pid = command_->pid();
     reaper_.own(pid);
     sentinel_.watch_group(pid);
-    if (terminal_) terminal_->give_to(pid);
+    if (terminal_) {
+      terminal_->give_to(pid);
+      job_control_.emplace(io_, *terminal_);
+      job_control_->on_resumed([this](int stop_signal) {
+        log_.info("supervisor", "job.resumed",
+                  fmt::format("the command was stopped by {}; guardian stopped with it and resumed",
+                              process::signal_name(stop_signal)));
+      });
+      job_control_->follow(pid);
+    }
     log_.info("supervisor", "child.started", fmt::format("started pid {}", pid), {{"pid", pid}});
 
     arm_signals();
@@ -235,6 +245,7 @@ class RunSession {
     if (command_->escalated())
       log_.warning("supervisor", "tree.killed", "the tree did not end within the grace period: SIGKILL sent");
     sample_timer_.cancel();
+    if (job_control_) job_control_->stop();
     signals_.cancel();
     more_signals_.cancel();
     reaper_.stop();
@@ -294,6 +305,7 @@ class RunSession {
   process::Sentinel sentinel_;
   process::OrphanReaper reaper_;
   std::optional<process::ForegroundTerminal> terminal_;
+  std::optional<process::JobControl> job_control_;
   std::optional<SupervisedCommand> command_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set more_signals_;
