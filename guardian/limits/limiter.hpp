@@ -24,6 +24,21 @@ struct TreeUsage {
   std::optional<std::uint64_t> memory_peak_bytes;  // when the backend knows it exactly
   std::uint64_t processes = 0;
   std::uint64_t threads = 0;
+
+  // Read by the monitor (guardian/monitor/sampler.hpp); each backend fills what it knows
+  // cheaply and leaves the rest empty (the monitor then falls back to the machine, /proc).
+  std::optional<double> cpu_ceiling_cores;            // the CPU ceiling enforced on the tree
+  std::optional<std::uint64_t> memory_ceiling_bytes;  // the memory ceiling enforced on the tree
+  std::optional<std::uint64_t> io_read_bytes;         // storage IO of the tree (cgroup: io.stat rbytes)
+  std::optional<std::uint64_t> io_write_bytes;        // (cgroup: io.stat wbytes)
+  std::optional<std::uint64_t> open_fds;
+  struct Pressure {  // PSI avg10 of the tree's own cgroup (cpu.pressure, memory.pressure, io.pressure)
+    std::optional<double> some_avg10;
+    std::optional<double> full_avg10;
+  };
+  std::optional<Pressure> cpu_pressure;
+  std::optional<Pressure> memory_pressure;
+  std::optional<Pressure> io_pressure;
 };
 
 class Limiter {
