@@ -5,6 +5,7 @@
 // watchdog, and none; exactly one place (make_limiter) chooses between them.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,8 @@ struct TreeUsage {
   std::optional<std::uint64_t> memory_peak_bytes;  // when the backend knows it exactly
   std::uint64_t processes = 0;
   std::uint64_t threads = 0;
+  std::uint64_t cpu_throttled_usec = 0;  // time the CPU ceiling held the tree back so far
+  std::uint64_t cpu_nr_throttled = 0;    // periods (cgroup) or duty cycles (watchdog) it was held
 
   // Read by the monitor (guardian/monitor/sampler.hpp); each backend fills what it knows
   // cheaply and leaves the rest empty (the monitor then falls back to the machine, /proc).
@@ -39,6 +42,23 @@ struct TreeUsage {
   std::optional<Pressure> cpu_pressure;
   std::optional<Pressure> memory_pressure;
   std::optional<Pressure> io_pressure;
+};
+
+/// A ceiling the tree hit (memory: the tree is killed and the run names it).
+struct Breach {
+  enum class Kind { memory_ceiling, pids_ceiling };
+  Kind kind = Kind::memory_ceiling;
+  std::string message;              // one human line: what hit which ceiling
+  std::uint64_t ceiling = 0;        // bytes or tasks
+  std::uint64_t peak = 0;           // the highest use seen
+  std::uint64_t oom_kills = 0;      // kernel OOM kills in the tree (cgroup)
+  bool kernel_killed = false;       // the kernel already killed the tree; else the caller must stop it
+  std::chrono::milliseconds grace{1000};  // when the caller stops it: SIGTERM, then SIGKILL after this
+  nlohmann::json to_json() const {
+    return {{"kind", kind == Kind::memory_ceiling ? "memory_ceiling" : "pids_ceiling"},
+            {"ceiling", ceiling}, {"peak", peak}, {"oom_kills", oom_kills},
+            {"kernel_killed", kernel_killed}, {"message", message}};
+  }
 };
 
 class Limiter {
@@ -68,6 +88,20 @@ class Limiter {
   virtual TreeUsage sample() = 0;
   /// Removes what was set up for the command (e.g. its cgroup). After the tree is empty.
   virtual void release() {}
+
+  /// `handler` runs on the event loop when the tree hits a ceiling (once per ceiling).
+  void on_breach(std::function<void(const Breach&)> handler) { breach_handler_ = std::move(handler); }
+  /// A file that kills the whole tree when "1" is written to it (cgroup.kill), for the
+  /// sentinel to use if guardian dies; empty when the backend has none.
+  virtual std::string kill_file() const { return {}; }
+
+ protected:
+  void report_breach(const Breach& breach) const {
+    if (breach_handler_) breach_handler_(breach);
+  }
+
+ private:
+  std::function<void(const Breach&)> breach_handler_;
 };
 
 }  // namespace guardian::limits
