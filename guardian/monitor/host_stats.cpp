@@ -1,0 +1,220 @@
+#include "guardian/monitor/host_stats.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <charconv>
+
+namespace guardian::monitor {
+namespace {
+
+template <typename T>
+bool parse_number(std::string_view field, T& out) {
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), out);
+  return ec == std::errc{} && end == field.data() + field.size();
+}
+
+std::string_view next_token(std::string_view& rest) {
+  while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  auto end = rest.find_first_of(" \t\n");
+  auto token = rest.substr(0, end);
+  rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  return token;
+}
+
+// The value of "Name:   123 kB" lines.
+std::optional<std::uint64_t> field_value(std::string_view text, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    auto line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    if (line.size() > name.size() && line.starts_with(name) && line[name.size()] == ':') {
+      auto rest = line.substr(name.size() + 1);
+      std::uint64_t value = 0;
+      if (parse_number(next_token(rest), value)) return value;
+      return std::nullopt;
+    }
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string read_small_file(const std::string& path, bool* ok) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ok) *ok = fd >= 0;
+  if (fd < 0) return {};
+  std::string out;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && ok) *ok = false;
+    if (n <= 0) break;
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+std::optional<CpuTimes> parse_proc_stat(std::string_view text) {
+  if (!text.starts_with("cpu ")) return std::nullopt;
+  auto line = text.substr(0, text.find('\n'));
+  line.remove_prefix(4);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is
+  // already counted in user/nice, so only the first eight make the total.
+  CpuTimes times;
+  for (int index = 0; index < 8; ++index) {
+    auto token = next_token(line);
+    if (token.empty()) {
+      if (index < 4) return std::nullopt;
+      break;
+    }
+    std::uint64_t value = 0;
+    if (!parse_number(token, value)) return std::nullopt;
+    times.total_ticks += value;
+    if (index != 3 && index != 4) times.busy_ticks += value;
+  }
+  return times;
+}
+
+std::optional<double> cpu_busy_percent(const CpuTimes& before, const CpuTimes& after) {
+  if (after.total_ticks <= before.total_ticks || after.busy_ticks < before.busy_ticks) return std::nullopt;
+  return 100.0 * static_cast<double>(after.busy_ticks - before.busy_ticks) /
+         static_cast<double>(after.total_ticks - before.total_ticks);
+}
+
+std::optional<MemInfo> parse_meminfo(std::string_view text) {
+  auto total = field_value(text, "MemTotal");
+  auto available = field_value(text, "MemAvailable");
+  if (!total) return std::nullopt;
+  if (!available) available = field_value(text, "MemFree");  // kernels before 3.14
+  return MemInfo{*total * 1024, available.value_or(0) * 1024};
+}
+
+Pressure parse_pressure(std::string_view text) {
+  Pressure out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    auto line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    auto rest = line;
+    auto kind = next_token(rest);
+    auto avg10 = next_token(rest);
+    if (avg10.starts_with("avg10=")) {
+      avg10.remove_prefix(6);
+      double value = 0;
+      if (parse_number(avg10, value)) {
+        if (kind == "some") out.some_avg10 = value;
+        else if (kind == "full") out.full_avg10 = value;
+      }
+    }
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::optional<ProcIo> parse_proc_io(std::string_view text) {
+  auto read = field_value(text, "read_bytes");
+  auto write = field_value(text, "write_bytes");
+  if (!read || !write) return std::nullopt;
+  return ProcIo{*read, *write};
+}
+
+std::optional<DiskUsage> disk_usage(const std::filesystem::path& path, std::error_code& error) {
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) != 0) {
+    error.assign(errno, std::system_category());
+    return std::nullopt;
+  }
+  error.clear();
+  DiskUsage usage;
+  usage.path = path.string();
+  const std::uint64_t unit = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
+  const std::uint64_t used_blocks = vfs.f_blocks - vfs.f_bfree;
+  const std::uint64_t usable_blocks = used_blocks + vfs.f_bavail;
+  usage.total_bytes = static_cast<std::uint64_t>(vfs.f_blocks) * unit;
+  usage.available_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * unit;
+  usage.used_percent = usable_blocks ? 100.0 * static_cast<double>(used_blocks) / static_cast<double>(usable_blocks) : 0;
+  return usage;
+}
+
+HostReader::HostReader(std::filesystem::path proc_root)
+    : root_(std::move(proc_root)), pressure_dir_((root_ / "pressure").string() + "/") {}
+
+std::optional<CpuTimes> HostReader::cpu() const {
+  // Only the first line is needed: one read of 1 KiB gets it without generating the rest
+  // of a file that grows with the number of CPUs and interrupts.
+  int fd = ::open((root_ / "stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buffer[1024];
+  ssize_t n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  return parse_proc_stat(std::string_view(buffer, static_cast<std::size_t>(n)));
+}
+
+std::optional<MemInfo> HostReader::memory() const {
+  // MemTotal, MemFree and MemAvailable are the first three lines.
+  int fd = ::open((root_ / "meminfo").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buffer[512];
+  ssize_t n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  return parse_meminfo(std::string_view(buffer, static_cast<std::size_t>(n)));
+}
+
+std::optional<Pressure> HostReader::pressure(std::string_view resource) const {
+  bool ok = false;
+  auto text = read_small_file(pressure_dir_ + std::string(resource), &ok);
+  if (!ok || text.empty()) return std::nullopt;
+  return parse_pressure(text);
+}
+
+std::optional<ProcIo> HostReader::process_io(pid_t pid) const {
+  auto text = read_small_file((root_ / std::to_string(pid) / "io").string());
+  return parse_proc_io(text);
+}
+
+std::optional<std::uint64_t> HostReader::open_fds(pid_t pid) const {
+  DIR* dir = ::opendir((root_ / std::to_string(pid) / "fd").c_str());
+  if (!dir) return std::nullopt;
+  std::uint64_t count = 0;
+  while (auto* entry = ::readdir(dir))
+    if (entry->d_name[0] != '.') ++count;
+  ::closedir(dir);
+  return count;
+}
+
+std::string HostReader::process_name(pid_t pid) const {
+  auto text = read_small_file((root_ / std::to_string(pid) / "comm").string());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+std::string HostReader::command_line(pid_t pid) const {
+  auto text = read_small_file((root_ / std::to_string(pid) / "cmdline").string());
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  for (char& c : text)
+    if (c == '\0') c = ' ';
+  return text;
+}
+
+double machine_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    int count = CPU_COUNT(&set);
+    if (count > 0) return count;
+  }
+  long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<double>(online) : 1.0;
+}
+
+}  // namespace guardian::monitor

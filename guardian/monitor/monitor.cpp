@@ -1,0 +1,462 @@
+#include "guardian/monitor/monitor.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "guardian/config/quantity.hpp"
+#include "guardian/limits/limiter.hpp"
+#include "guardian/monitor/disk_cleaner.hpp"
+#include "guardian/report/clock.hpp"
+#include "guardian/supervise/run_context.hpp"
+
+namespace guardian::monitor {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kKeptTransitions = 100;
+constexpr std::size_t kKeptActions = 100;
+
+std::string metric_title(const std::string& metric) {
+  if (metric.starts_with("disk:")) return "disk " + metric.substr(5);
+  return metric;
+}
+
+std::string describe(const ConditionChange& change) {
+  if (change.metric.starts_with("disk:"))
+    return fmt::format("disk {} {:.0f}% used ({} at {:.0f}%)", change.metric.substr(5), change.value_percent,
+                       change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
+  return fmt::format("{} at {:.0f}% of the ceiling ({} at {:.0f}%)", change.metric, change.value_percent,
+                     change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
+}
+
+std::uint64_t emitted_alerts(const alerts::AlertBus& bus) {
+  auto summary = bus.summary();
+  return summary.value("emitted", std::uint64_t{0});
+}
+
+}  // namespace
+
+Monitor::HeavyPhase& Monitor::HeavyPhase::operator=(HeavyPhase&& other) noexcept {
+  if (this != &other) {
+    end();
+    monitor_ = std::exchange(other.monitor_, nullptr);
+    name_ = std::move(other.name_);
+  }
+  return *this;
+}
+
+void Monitor::HeavyPhase::end() {
+  if (!monitor_) return;
+  Monitor* monitor = std::exchange(monitor_, nullptr);
+  monitor->on_run_thread([monitor, name = name_] {
+    monitor->announce(monitor->progressive_.end_heavy_phase(Clock::now(), name));
+  });
+}
+
+Monitor::Monitor(supervise::RunContext& run, MonitorSettings settings)
+    : run_(run),
+      settings_(std::move(settings)),
+      progressive_(settings_.progressive, Clock::now()),
+      thresholds_(settings_.threshold_policy),
+      protector_(settings_.protector),
+      ring_(settings_.history),
+      actions_(run.io.get_executor()),
+      timer_(run.io),
+      started_at_(Clock::now()),
+      level_copy_(progressive_.level()),
+      reason_copy_(progressive_.reason()) {
+  thresholds_.define("cpu", settings_.cpu);
+  thresholds_.define("memory", settings_.memory);
+  thresholds_.define("disk", settings_.disk);
+}
+
+Monitor::~Monitor() { stop(); }
+
+template <typename F>
+void Monitor::on_run_thread(F&& f) {
+  boost::asio::dispatch(run_.io, std::forward<F>(f));
+}
+
+void Monitor::watch(limits::Limiter& limiter, pid_t root_pid, std::vector<pid_t> excluded) {
+  SamplerOptions sampler_options;
+  sampler_options.disks = settings_.disks;
+  sampler_.emplace([&limiter] { return limiter.sample(); }, std::move(sampler_options));
+
+  process::TreeMembership members(process::ProcFs{}, ::getpid(), run_.marker_entry);
+  for (pid_t pid : excluded) members.exclude_subtree(pid);
+  members.set_root(root_pid);
+  walker_.emplace(std::move(members));
+
+  last_report_at_ = Clock::now();
+  alerts_at_last_report_ = emitted_alerts(run_.alerts);
+  run_.log.info("monitor", "monitor.started",
+                fmt::format("monitor at {} ({}); checks every {}", to_string(progressive_.level()),
+                            progressive_.reason(),
+                            config::format_duration(settings_.intervals[progressive_.level()].check_interval)),
+                {{"level", to_string(progressive_.level())}, {"settings", settings_.to_json()}});
+  check();
+}
+
+void Monitor::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  ++generation_;
+  timer_.cancel();
+  actions_.cancel();
+}
+
+Level Monitor::level() const {
+  std::lock_guard lock(state_mutex_);
+  return level_copy_;
+}
+
+std::string Monitor::reason() const {
+  std::lock_guard lock(state_mutex_);
+  return reason_copy_;
+}
+
+std::size_t Monitor::on_level_change(LevelListener listener) {
+  std::size_t id = next_listener_id_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void Monitor::remove_level_listener(std::size_t id) { listeners_.erase(id); }
+
+void Monitor::raise_condition(const std::string& key, Severity severity, const std::string& reason) {
+  on_run_thread([this, key, severity, reason] {
+    run_.log.write(severity == Severity::critical ? report::Level::warning : report::Level::info, "monitor",
+                   "condition.raised", reason, {{"key", key}, {"severity", to_string(severity)}});
+    announce(progressive_.raise(Clock::now(), key, severity, reason));
+  });
+}
+
+void Monitor::clear_condition(const std::string& key) {
+  on_run_thread([this, key] {
+    if (!progressive_.conditions().count(key)) return;
+    run_.log.info("monitor", "condition.cleared", fmt::format("{} cleared", key), {{"key", key}});
+    announce(progressive_.clear(Clock::now(), key));
+  });
+}
+
+void Monitor::pulse(Severity severity, const std::string& reason) {
+  on_run_thread([this, severity, reason] {
+    run_.log.write(severity == Severity::critical ? report::Level::warning : report::Level::info, "monitor",
+                   "condition.event", reason, {{"severity", to_string(severity)}});
+    announce(progressive_.pulse(Clock::now(), severity, reason));
+  });
+}
+
+Monitor::HeavyPhase Monitor::heavy_phase(const std::string& name) {
+  on_run_thread([this, name] { announce(progressive_.begin_heavy_phase(Clock::now(), name)); });
+  return HeavyPhase(this, name);
+}
+
+void Monitor::arm(SteadyTime at) {
+  armed_for_ = at;
+  std::uint64_t generation = ++generation_;
+  timer_.expires_at(at);
+  timer_.async_wait([this, generation](const boost::system::error_code& error) {
+    if (error || generation != generation_ || stopped_) return;
+    check();
+  });
+}
+
+void Monitor::schedule(SteadyTime now) {
+  if (stopped_) return;
+  arm(now + settings_.intervals[progressive_.level()].check_interval);
+}
+
+void Monitor::check() {
+  if (stopped_ || !sampler_) return;
+  const SteadyTime now = Clock::now();
+  ++checks_;
+  Snapshot snapshot = sampler_->sample(now, std::chrono::system_clock::now(), progressive_.level());
+
+  const Level level = progressive_.level();
+  const bool report_due = now - last_report_at_ >= settings_.intervals[level].report_interval;
+  const bool protector_walk = protector_.needs_walk(snapshot.cpu_percent_of_ceiling, snapshot.memory_percent_of_ceiling);
+  const bool want_files = !snapshot.open_fds && (level >= Level::intensive || report_due);
+  std::vector<ProtectorAction> actions;
+  if (walker_ && (protector_walk || want_files)) {
+    ++walks_;
+    TreeWalk walk = walker_->walk(now, snapshot.cpu_ceiling_cores, snapshot.memory_ceiling_bytes, want_files);
+    if (walk.files_and_io) {
+      snapshot.open_fds = walk.open_fds;
+      if (!snapshot.io_read_bytes) snapshot.io_read_bytes = walk.io_read_bytes;
+      if (!snapshot.io_write_bytes) snapshot.io_write_bytes = walk.io_write_bytes;
+    }
+    const HostReader& host = walker_->host();
+    if (protector_.active())
+      actions = protector_.evaluate(now, walk.processes, [&host](pid_t pid) {
+        return ProcessIdentity{host.process_name(pid), host.command_line(pid)};
+      });
+  } else {
+    protector_.calm();
+  }
+
+  peak_memory_bytes_ = std::max(peak_memory_bytes_, snapshot.memory_peak_bytes.value_or(snapshot.memory_bytes));
+  peak_processes_ = std::max(peak_processes_, snapshot.processes);
+  peak_threads_ = std::max(peak_threads_, snapshot.threads);
+  if (snapshot.cpu_percent_of_core && (!peak_cpu_percent_ || *snapshot.cpu_percent_of_core > *peak_cpu_percent_))
+    peak_cpu_percent_ = snapshot.cpu_percent_of_core;
+
+  if (snapshot.cpu_percent_of_ceiling)
+    if (auto change = thresholds_.update("cpu", *snapshot.cpu_percent_of_ceiling)) apply(*change, now);
+  if (snapshot.memory_ceiling_bytes > 0)
+    if (auto change = thresholds_.update("memory", snapshot.memory_percent_of_ceiling)) apply(*change, now);
+  for (const auto& disk : snapshot.disks)
+    if (auto change = thresholds_.update("disk:" + disk.path, disk.used_percent)) apply(*change, now);
+  announce(progressive_.observe(now, snapshot.cpu_percent_of_core));
+
+  act(actions, now);
+  ring_.push(snapshot);
+  if (report_due) report(snapshot, now);
+  schedule(now);
+}
+
+void Monitor::announce(const std::optional<LevelChange>& change) {
+  if (!change) return;
+  {
+    std::lock_guard lock(state_mutex_);
+    level_copy_ = change->to;
+    reason_copy_ = change->reason;
+  }
+  ++transitions_total_;
+  const auto wall = report::iso8601(std::chrono::system_clock::now());
+  transitions_.push_back({{"time", wall}, {"from", to_string(change->from)}, {"to", to_string(change->to)},
+                          {"reason", change->reason}});
+  if (transitions_.size() > kKeptTransitions) transitions_.erase(transitions_.begin());
+
+  std::string line = fmt::format("monitor {} → {}: {}", to_string(change->from), to_string(change->to), change->reason);
+  run_.log.info("monitor", "level.changed", line,
+                {{"from", to_string(change->from)}, {"to", to_string(change->to)}, {"reason", change->reason}});
+  run_.console.info(line);
+  alerts::AlertSpec alert;
+  alert.type = alerts::AlertType::level_changed;
+  alert.subject = std::string(to_string(change->to));
+  alert.title = fmt::format("Monitor {}", to_string(change->to));
+  alert.message = line;
+  alert.source = "monitor";
+  alert.context = {{"from", to_string(change->from)}, {"to", to_string(change->to)}, {"reason", change->reason}};
+  run_.alerts.raise(std::move(alert));
+
+  // A sharper level must not wait for a long timer armed at the old one.
+  if (sampler_ && !stopped_) {
+    SteadyTime now = Clock::now();
+    SteadyTime sooner = now + settings_.intervals[change->to].check_interval;
+    if (sooner < armed_for_) arm(sooner);
+  }
+  auto listeners = listeners_;  // a listener may remove itself
+  for (auto& [id, listener] : listeners) listener(*change);
+}
+
+void Monitor::apply(const ConditionChange& change, SteadyTime now) {
+  const std::string key = "threshold:" + change.metric;
+  const std::string text = describe(change);
+  const auto resolve_both = [&] {
+    run_.alerts.resolve(alerts::make_dedup_key(alerts::AlertType::resource_warning, change.metric));
+    run_.alerts.resolve(alerts::make_dedup_key(alerts::AlertType::resource_critical, change.metric));
+  };
+  nlohmann::json context = {{"metric", change.metric},
+                            {"from", to_string(change.from)},
+                            {"to", to_string(change.to)},
+                            {"value_percent", change.value_percent},
+                            {"threshold_percent", change.threshold_percent}};
+  if (change.to == ConditionState::ok) {
+    run_.log.info("monitor", "condition.cleared", text, context);
+    resolve_both();
+    announce(progressive_.clear(now, key));
+    return;
+  }
+  const Severity severity = *severity_of(change.to);
+  run_.log.write(severity == Severity::critical ? report::Level::warning : report::Level::info, "monitor",
+                 "condition.raised", text, context);
+  if (change.from == ConditionState::critical) resolve_both();
+  alerts::AlertSpec alert;
+  alert.type = severity == Severity::critical ? alerts::AlertType::resource_critical : alerts::AlertType::resource_warning;
+  alert.subject = change.metric;
+  alert.title = fmt::format("{} {}", metric_title(change.metric), to_string(change.to));
+  alert.message = text;
+  alert.source = "monitor";
+  alert.context = context;
+  run_.alerts.raise(std::move(alert));
+  announce(progressive_.raise(now, key, severity, text));
+  if (change.from == ConditionState::ok && change.metric.starts_with("disk:")) clean_disk(change.metric.substr(5), now);
+}
+
+void Monitor::record_action(nlohmann::json action) {
+  action["time"] = report::iso8601(std::chrono::system_clock::now());
+  actions_log_.push_back(std::move(action));
+  if (actions_log_.size() > kKeptActions) actions_log_.erase(actions_log_.begin());
+}
+
+void Monitor::act(const std::vector<ProtectorAction>& actions, SteadyTime now) {
+  for (const auto& action : actions) {
+    nlohmann::json context = {{"pid", action.pid},         {"name", action.name},
+                              {"command", action.command_line}, {"reason", action.reason},
+                              {"action", to_string(action.kind)}};
+    std::string who = fmt::format("pid {} ({})", action.pid, action.name.empty() ? "?" : action.name);
+    switch (action.kind) {
+      case ActionKind::spare:
+        run_.log.info("monitor", "protector.spared", fmt::format("not touching {}: {}", who, action.reason), context);
+        record_action(context);
+        break;
+      case ActionKind::renice: {
+        std::string error = actions_.renice_idle(action.pid, action.start_ticks);
+        context["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
+        record_action(context);
+        if (!error.empty()) {
+          run_.log.warning("monitor", "protector.failed", error, context);
+          break;
+        }
+        std::string line = fmt::format("protector: reniced {} to nice 19, idle IO: {}", who, action.reason);
+        run_.log.warning("monitor", "protector.reniced", line, context);
+        run_.console.info(line);
+        break;
+      }
+      case ActionKind::terminate: {
+        std::string error = actions_.terminate(
+            action.pid, action.start_ticks, settings_.protector.kill_after, [this, who](pid_t pid, bool killed) {
+              std::string line = killed ? fmt::format("protector: {} ignored SIGTERM: SIGKILL sent", who)
+                                        : fmt::format("protector: {} ended after SIGTERM", who);
+              run_.log.warning("monitor", killed ? "protector.killed" : "protector.ended", line,
+                               {{"pid", pid}, {"killed", killed}});
+            });
+        context["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
+        record_action(context);
+        if (!error.empty()) {
+          run_.log.warning("monitor", "protector.failed", error, context);
+          break;
+        }
+        std::string line = fmt::format("protector: stopping {} (SIGTERM, SIGKILL after {}): {}", who,
+                                       config::format_duration(settings_.protector.kill_after), action.reason);
+        run_.log.warning("monitor", "protector.terminated", line, context);
+        run_.console.info(line);
+        alerts::AlertSpec alert;
+        alert.type = alerts::AlertType::resource_critical;
+        alert.subject = "protector";
+        alert.title = "Stopped a process monopolising the tree";
+        alert.message = line;
+        alert.source = "monitor";
+        alert.context = context;
+        run_.alerts.raise(std::move(alert));
+        break;
+      }
+      case ActionKind::breaker_open: {
+        record_action(context);
+        std::string line = "protector: circuit breaker open: " + action.reason;
+        run_.log.write(report::Level::error, "monitor", "protector.breaker_open", line, context);
+        run_.console.error(line);
+        alerts::AlertSpec alert;
+        alert.type = alerts::AlertType::resource_critical;
+        alert.subject = "protector-breaker";
+        alert.title = "Resource protector stopped acting";
+        alert.message = line;
+        alert.source = "monitor";
+        alert.context = context;
+        run_.alerts.raise(std::move(alert));
+        announce(progressive_.pulse(now, Severity::critical, "protector circuit breaker open"));
+        break;
+      }
+    }
+  }
+}
+
+void Monitor::clean_disk(const std::string& path, SteadyTime now) {
+  if (settings_.disposable.empty()) {
+    run_.log.info("monitor", "disk.nothing_disposable",
+                  fmt::format("disk {} is filling up and no disposable paths are configured (protector.disposable)", path),
+                  {{"disk", path}});
+    return;
+  }
+  std::optional<ProtectorAction> breaker;
+  if (!protector_.allow_disk_cleanup(now, breaker)) {
+    if (breaker) act({*breaker}, now);
+    return;
+  }
+  CleanupResult result = clean_disposable(settings_.disposable, device_of(path));
+  disk_bytes_freed_ += result.bytes_freed;
+  nlohmann::json context = {{"disk", path},
+                            {"bytes_freed", result.bytes_freed},
+                            {"entries_removed", result.entries_removed},
+                            {"cleaned", result.cleaned},
+                            {"errors", result.errors},
+                            {"action", "disk_cleanup"}};
+  record_action(context);
+  std::string line = fmt::format("protector: disk {} filling up: freed {} ({} entries) from {}", path,
+                                 config::format_bytes(result.bytes_freed), result.entries_removed,
+                                 result.cleaned.empty() ? std::string("nothing (already empty)")
+                                                        : fmt::format("{}", fmt::join(result.cleaned, ", ")));
+  run_.log.warning("monitor", "disk.cleaned", line, context);
+  run_.console.info(line);
+  for (const auto& error : result.errors) run_.log.warning("monitor", "disk.clean_failed", error, {{"disk", path}});
+}
+
+void Monitor::report(const Snapshot& s, SteadyTime now) {
+  last_report_at_ = now;
+  std::uint64_t emitted = emitted_alerts(run_.alerts);
+  std::uint64_t alerts_since = emitted - std::min(emitted, alerts_at_last_report_);
+  alerts_at_last_report_ = emitted;
+  std::string cpu = s.cpu_percent_of_ceiling
+                        ? fmt::format("cpu {:.0f}% of ceiling ({:.2f} of {:.2g} cores)", *s.cpu_percent_of_ceiling,
+                                      *s.cpu_percent_of_core / 100.0, s.cpu_ceiling_cores)
+                        : std::string("cpu n/a");
+  std::string line = fmt::format("[{}] {} · memory {} ({:.0f}% of {}) · {} process{} · {} alert{} since last report",
+                                 to_string(progressive_.level()), cpu, config::format_bytes(s.memory_bytes),
+                                 s.memory_percent_of_ceiling, config::format_bytes(s.memory_ceiling_bytes), s.processes,
+                                 s.processes == 1 ? "" : "es", alerts_since, alerts_since == 1 ? "" : "s");
+  run_.console.info(line);
+  run_.log.info("monitor", "monitor.report", line,
+                {{"level", to_string(progressive_.level())},
+                 {"reason", progressive_.reason()},
+                 {"alerts_since_last_report", alerts_since},
+                 {"snapshot", to_json(s)}});
+}
+
+nlohmann::json Monitor::report_section() const {
+  const SteadyTime now = Clock::now();
+  nlohmann::json levels = nlohmann::json::object();
+  auto times = progressive_.time_per_level(now);
+  for (Level level : kAllLevels) {
+    auto visits = progressive_.visits().find(level);
+    levels[std::string(to_string(level))] = {
+        {"time_ms", times.count(level) ? times.at(level).count() : 0},
+        {"visits", visits == progressive_.visits().end() ? 0 : visits->second}};
+  }
+  nlohmann::json conditions = nlohmann::json::object();
+  for (const auto& [key, condition] : progressive_.conditions())
+    conditions[key] = {{"severity", to_string(condition.severity)}, {"reason", condition.reason}};
+  auto latest = ring_.latest();
+  const auto& counts = protector_.counts();
+  return {
+      {"final_level", to_string(progressive_.level())},
+      {"final_reason", progressive_.reason()},
+      {"pinned", progressive_.pinned()},
+      {"levels", levels},
+      {"transitions_total", transitions_total_},
+      {"transitions", transitions_},
+      {"active_conditions", conditions},
+      {"checks", checks_},
+      {"process_walks", walks_},
+      {"peak",
+       {{"memory_bytes", peak_memory_bytes_},
+        {"cpu_percent_of_core", peak_cpu_percent_ ? nlohmann::json(*peak_cpu_percent_) : nlohmann::json(nullptr)},
+        {"processes", peak_processes_},
+        {"threads", peak_threads_}}},
+      {"protector",
+       {{"mode", to_string(settings_.protector.mode)},
+        {"reniced", counts.reniced},
+        {"terminated", counts.terminated},
+        {"spared", counts.spared},
+        {"disk_cleanups", counts.disk_cleanups},
+        {"disk_bytes_freed", disk_bytes_freed_},
+        {"breaker_open", protector_.breaker_open()},
+        {"actions", actions_log_}}},
+      {"last_snapshot", latest ? to_json(*latest) : nlohmann::json(nullptr)},
+      {"settings", settings_.to_json()},
+  };
+}
+
+}  // namespace guardian::monitor

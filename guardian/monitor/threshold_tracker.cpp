@@ -1,0 +1,69 @@
+#include "guardian/monitor/threshold_tracker.hpp"
+
+namespace guardian::monitor {
+
+std::string_view to_string(ConditionState state) {
+  switch (state) {
+    case ConditionState::ok: return "ok";
+    case ConditionState::warning: return "warning";
+    case ConditionState::critical: return "critical";
+  }
+  return "unknown";
+}
+
+std::optional<Severity> severity_of(ConditionState state) {
+  if (state == ConditionState::warning) return Severity::warning;
+  if (state == ConditionState::critical) return Severity::critical;
+  return std::nullopt;
+}
+
+ThresholdTracker::ThresholdTracker(std::string metric, Thresholds thresholds, ThresholdPolicy policy)
+    : metric_(std::move(metric)), thresholds_(thresholds), policy_(policy) {
+  if (policy_.persistence_checks < 1) policy_.persistence_checks = 1;
+}
+
+std::optional<ConditionChange> ThresholdTracker::update(double value) {
+  auto streak = [](int& counter, bool holds) { counter = holds ? counter + 1 : 0; };
+  streak(above_warning_, value >= thresholds_.warning_percent);
+  streak(above_critical_, value >= thresholds_.critical_percent);
+  streak(below_warning_, value < thresholds_.warning_percent - policy_.hysteresis_percent);
+  streak(below_critical_, value < thresholds_.critical_percent - policy_.hysteresis_percent);
+
+  const int n = policy_.persistence_checks;
+  ConditionState next = state_;
+  double crossed = 0;
+  if (state_ != ConditionState::critical && above_critical_ >= n) {
+    next = ConditionState::critical;
+    crossed = thresholds_.critical_percent;
+  } else if (state_ == ConditionState::ok && above_warning_ >= n) {
+    next = ConditionState::warning;
+    crossed = thresholds_.warning_percent;
+  } else if (state_ == ConditionState::critical && below_critical_ >= n) {
+    next = below_warning_ >= n ? ConditionState::ok : ConditionState::warning;
+    crossed = thresholds_.critical_percent;
+  } else if (state_ == ConditionState::warning && below_warning_ >= n) {
+    next = ConditionState::ok;
+    crossed = thresholds_.warning_percent;
+  }
+  if (next == state_) return std::nullopt;
+  ConditionChange change{metric_, state_, next, value, crossed};
+  state_ = next;
+  return change;
+}
+
+void ThresholdSet::define(const std::string& metric_prefix, Thresholds thresholds) {
+  by_prefix_[metric_prefix] = thresholds;
+}
+
+std::optional<ConditionChange> ThresholdSet::update(const std::string& metric, double value_percent) {
+  auto it = trackers_.find(metric);
+  if (it == trackers_.end()) {
+    std::string prefix = metric.substr(0, metric.find(':'));
+    auto thresholds = by_prefix_.find(prefix);
+    if (thresholds == by_prefix_.end()) return std::nullopt;  // not watched
+    it = trackers_.emplace(metric, ThresholdTracker(metric, thresholds->second, policy_)).first;
+  }
+  return it->second.update(value_percent);
+}
+
+}  // namespace guardian::monitor
