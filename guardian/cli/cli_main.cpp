@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   std::vector<Subcommand> subcommands = {
       add_run_command(app, global),
       add_config_command(app, global),
+      add_serve_command(app, global),
   };
 
   // The command after "--" is never parsed as guardian's options (CLI11 would hand "--"

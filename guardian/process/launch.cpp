@@ -2,6 +2,7 @@
 
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/start_dir.hpp>
+#include <boost/process/v2/stdio.hpp>
 
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -93,8 +94,17 @@ Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_c
   bp::process_environment environment(spec.environment);
   auto launcher = bp::default_process_launcher();
   auto start_dir = spec.working_dir.empty() ? std::filesystem::current_path() : spec.working_dir;
-  Process child = launcher(io.get_executor(), ec, boost::filesystem::path(spec.program.string()), args,
-                           environment, bp::process_start_dir(start_dir.string()), setup);
+  auto run = [&](auto&&... extra) {
+    return launcher(io.get_executor(), ec, boost::filesystem::path(spec.program.string()), args, environment,
+                    bp::process_start_dir(start_dir.string()), extra..., setup);
+  };
+  // Without redirections nothing is dup2'ed (a closed stdin must stay a non-error).
+  bool redirected = spec.stdin_fd >= 0 || spec.stdout_fd >= 0 || spec.stderr_fd >= 0;
+  Process child = redirected
+      ? run(bp::process_stdio{bp::detail::process_input_binding(spec.stdin_fd >= 0 ? spec.stdin_fd : STDIN_FILENO),
+                              bp::detail::process_output_binding(spec.stdout_fd >= 0 ? spec.stdout_fd : STDOUT_FILENO),
+                              bp::detail::process_error_binding(spec.stderr_fd >= 0 ? spec.stderr_fd : STDERR_FILENO)})
+      : run();
   error = std::error_code(ec.value(), std::system_category());
   return child;
 }

@@ -26,6 +26,11 @@ struct LaunchSpec {
   /// Runs in the child after fork, before exec; async-signal-safe code only. Returns 0 or an
   /// errno value that makes the launch fail with that error (e.g. joining the cgroup).
   std::function<int()> enter_limits;
+  /// >= 0: the child's stdin / stdout / stderr (a pipe guardian reads, /dev/null); -1 inherits
+  /// guardian's. The caller keeps ownership of these descriptors.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
 };
 
 /// Starts the command. On failure `error` holds the child's errno (ENOENT, EACCES, …).

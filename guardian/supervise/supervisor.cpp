@@ -23,6 +23,7 @@
 #include "guardian/report/run_directory.hpp"
 #include "guardian/report/run_report.hpp"
 #include "guardian/supervise/run_context.hpp"
+#include "guardian/supervise/server_run.hpp"
 #include "guardian/supervise/supervised_command.hpp"
 
 extern char** environ;
@@ -84,9 +85,18 @@ class RunSession {
                    fmt::format("cannot become child subreaper ({}); escaped daemons may outlive the run",
                                error.message()));
 
+    // Dev servers first: the command starts once they are all healthy (issue 5).
+    servers_.emplace(context_, reaper_, sentinel_);
+    if (auto code = servers_->start_and_wait()) {
+      reaper_.stop();
+      sentinel_.dismiss();
+      return report_.exit_code = *code;
+    }
+
     process::TreeMembership membership(process::ProcFs{}, ::getpid(), marker);
     membership.exclude_subtree(sentinel_.pid());
     membership.claim_unmarked_orphans(true);  // everything under guardian belongs to this run
+    servers_->exclude_from(membership);
     auto limiter = limits::make_limiter(limits::LimiterRequest{
         config_, io_.get_executor(), std::move(membership), "main",
         [this](const std::string& event, const std::string& message) {
@@ -130,6 +140,7 @@ class RunSession {
       job_control_->follow(pid);
     }
     log_.info("supervisor", "child.started", fmt::format("started pid {}", pid), {{"pid", pid}});
+    servers_->on_fatal([this] { command_->stop(SIGTERM, options_.kill_after); });  // then exit 125
 
     arm_signals();
     arm_more_signals();
@@ -146,6 +157,7 @@ class RunSession {
 
  private:
   int launch_failed(const std::error_code& error) {
+    servers_->finish();  // the servers were up for a command that cannot run: stop them
     int code = exit_code::guardian_failed;
     std::string message;
     if (error.value() == ENOENT) {
@@ -230,6 +242,7 @@ class RunSession {
   void on_command_exit(const ExitStatus& status) {
     exit_status_ = status;
     timeout_timer_.cancel();
+    servers_->command_ended();
     if (terminal_) terminal_->take_back();
     log_.info("supervisor", "child.exited", status.describe(),
               {{"exit_code", status.kind == ExitStatus::Kind::exited ? nlohmann::json(status.code) : nullptr},
@@ -263,6 +276,7 @@ class RunSession {
   }
 
   int finish() {
+    auto servers_code = servers_->finish();  // waits until the servers are stopped
     reaper_.reap_now();
     sentinel_.dismiss();
     rusage children{};
@@ -287,6 +301,10 @@ class RunSession {
       report_.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
       report_.exit_code = status.shell_code();
     }
+    if (servers_code) {
+      report_.outcome = "server_failed";
+      report_.exit_code = *servers_code;
+    }
     report_.sections["alerts"] = alerts_.summary();
     log_.info("supervisor", "run.finished", fmt::format("finished: exit {}", report_.exit_code),
               {{"exit_code", report_.exit_code}, {"outcome", report_.outcome}});
@@ -307,6 +325,7 @@ class RunSession {
   std::optional<process::ForegroundTerminal> terminal_;
   std::optional<process::JobControl> job_control_;
   std::optional<SupervisedCommand> command_;
+  std::optional<RunServers> servers_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set more_signals_;
   boost::asio::steady_timer timeout_timer_;

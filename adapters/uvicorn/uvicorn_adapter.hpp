@@ -1,0 +1,20 @@
+#pragma once
+// What guardian knows about uvicorn: how to recognise it in a server's command, that
+// `--reload` runs a reloader parent with a worker child (the worker can die while the
+// reloader lives on, so only the health check notices), and how to stop it gracefully.
+#include <string>
+#include <vector>
+
+namespace guardian::adapters::uvicorn {
+
+/// The command runs uvicorn: `uvicorn …`, `python -m uvicorn …`, also inside `sh -c '…'`.
+bool is_uvicorn(const std::vector<std::string>& argv);
+/// It runs with `--reload` (reloader parent + worker child).
+bool uses_reload(const std::vector<std::string>& argv);
+/// The signals of a graceful stop, in order, before SIGKILL: SIGINT is uvicorn's own
+/// graceful shutdown (the reloader then stops its worker), SIGTERM the fallback.
+std::vector<int> stop_signals();
+/// A line for messages about a down server (empty when nothing specific applies).
+std::string down_hint(const std::vector<std::string>& argv);
+
+}  // namespace guardian::adapters::uvicorn

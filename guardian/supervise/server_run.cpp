@@ -1,0 +1,96 @@
+#include "guardian/supervise/server_run.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "guardian/process/exit_status.hpp"
+
+namespace guardian::supervise {
+
+RunServers::RunServers(RunContext& context, process::OrphanReaper& reaper, process::Sentinel& sentinel)
+    : context_(context), reaper_(reaper), sentinel_(sentinel) {}
+
+std::optional<int> RunServers::start_and_wait() {
+  auto specs = ServerSpec::all_from_config(context_.config);
+  if (specs.empty()) return std::nullopt;
+  std::vector<std::string> names;
+  for (auto& spec : specs) {
+    // Before the command starts, one attempt per startup timeout: a server that cannot come
+    // up must end the run rather than keep a CI job waiting forever.
+    spec.lifecycle.initial_attempts = static_cast<unsigned>(spec.lifecycle.startup_timeouts.size());
+    names.push_back(spec.name);
+  }
+  ServerHooks hooks;
+  hooks.adopt = [this](pid_t pid) { reaper_.own(pid); };
+  hooks.release = [this](pid_t pid) { reaper_.disown(pid); };
+  hooks.watch_group = [this](pid_t pid) { sentinel_.watch_group(pid); };
+  hooks.running_test = [] { return nlohmann::json(); };  // the test-runner adapter fills this in later
+  fleet_.emplace(context_, std::move(specs), std::move(hooks));
+
+  context_.console.info(fmt::format("starting server{} {}; the command starts once {} healthy",
+                                    names.size() > 1 ? "s" : "", fmt::join(names, ", "),
+                                    names.size() > 1 ? "they are" : "it is"));
+  context_.log.info("servers", "servers.starting", "starting servers", {{"servers", names}});
+  fleet_->start();
+  int signal_number = 0;
+  switch (fleet_->run_until_ready(signal_number)) {
+    case ServerFleet::Readiness::ready:
+      context_.log.info("servers", "servers.ready", "every server is healthy", {{"servers", names}});
+      return std::nullopt;
+    case ServerFleet::Readiness::failed: {
+      auto* server = fleet_->given_up();
+      context_.console.error(fmt::format("{}\nThe command was not started.",
+                                         server ? server->failure_message() : std::string("the servers could not start")));
+      context_.report.stop_reason = server ? fmt::format("server '{}' never became healthy", server->name())
+                                           : std::string("servers failed");
+      return stop_before_command(process::exit_code::guardian_failed, "server_failed");
+    }
+    case ServerFleet::Readiness::interrupted:
+      context_.console.info(fmt::format("{} while the servers were starting: stopping them; the command was not started",
+                                        process::signal_name(signal_number)));
+      context_.report.stop_reason = "signal " + process::signal_name(signal_number);
+      return stop_before_command(process::exit_code::signal_base + signal_number, "interrupted");
+  }
+  return std::nullopt;
+}
+
+std::optional<int> RunServers::stop_before_command(int code, const std::string& outcome) {
+  fleet_->stop();
+  fleet_->run_until_settled();
+  finished_ = true;
+  context_.report.outcome = outcome;
+  context_.report.sections["servers"] = fleet_->report();
+  context_.report.sections["alerts"] = context_.alerts.summary();
+  return code;
+}
+
+void RunServers::exclude_from(process::TreeMembership& membership) const {
+  if (!fleet_) return;
+  for (pid_t pid : fleet_->root_pids()) membership.exclude_subtree(pid);
+}
+
+void RunServers::on_fatal(std::function<void()> stop_command) {
+  if (!fleet_) return;
+  fleet_->on_gave_up([this, stop_command = std::move(stop_command)](ServerSupervisor& server) {
+    if (failed_) return;
+    failed_ = true;
+    context_.console.error(server.failure_message() + "\nStopping the command (exit 125).");
+    context_.report.stop_reason = fmt::format("server '{}' gave up", server.name());
+    if (stop_command) stop_command();
+  });
+}
+
+void RunServers::command_ended() {
+  if (fleet_ && !fleet_->stopping()) fleet_->stop();
+}
+
+std::optional<int> RunServers::finish() {
+  if (!fleet_ || finished_) return std::nullopt;
+  finished_ = true;
+  fleet_->run_until_settled();
+  context_.report.sections["servers"] = fleet_->report();
+  if (failed_) return process::exit_code::guardian_failed;
+  return std::nullopt;
+}
+
+}  // namespace guardian::supervise
