@@ -1,12 +1,102 @@
 #include "guardian/limits/make_limiter.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "guardian/limits/backend_choice.hpp"
+#include "guardian/limits/capacity.hpp"
+#include "guardian/limits/cgroup_probe.hpp"
+#include "guardian/limits/cgroup_run_tree.hpp"
+#include "guardian/limits/cgroup_v2_limiter.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
+#include "guardian/limits/watchdog_limiter.hpp"
 
 namespace guardian::limits {
+namespace {
+
+// The run's cgroups, shared by every unit (the main command, each server) of this guardian.
+Result<std::shared_ptr<CgroupRunTree>> shared_run_tree(const CgroupFs& fs, const BackendChoice& choice) {
+  static std::weak_ptr<CgroupRunTree> shared;
+  if (auto tree = shared.lock()) return tree;
+  auto created = CgroupRunTree::create(fs, choice);
+  if (created) shared = *created;
+  return created;
+}
+
+std::string fixes_text(const BackendChoice& choice) {
+  if (choice.fixes.empty()) return {};
+  return fmt::format(" To get kernel-enforced ceilings: {}.", fmt::join(choice.fixes, "; or "));
+}
+
+}  // namespace
 
 std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
-  return std::make_unique<ProcessTreeLimiter>(request.executor, std::move(request.membership),
-                                              "cgroup v2 ceilings are not enabled in this build");
+  const config::Config& config = request.config;
+  std::string requested = config.text("limits.backend");
+  if (requested.empty()) requested = "auto";
+  const bool disabled = config.boolean("limits.disabled");
+  auto warn = [&](const std::string& event, const std::string& message) {
+    if (request.warn) request.warn(event, message);
+  };
+
+  CgroupProbe probe = probe_cgroups();
+  BackendChoice choice = choose_backend(probe, requested, disabled);
+  if (choice.backend == Backend::none)
+    return std::make_unique<ProcessTreeLimiter>(request.executor, std::move(request.membership), choice.reason);
+
+  Ceilings ceilings = compute_ceilings(config, capacity_of(this_machine(), probe));
+  std::string watchdog_reason = choice.reason;
+
+  if (choice.backend == Backend::cgroup_v2) {
+    CgroupFs fs(probe.v2_mount);
+    auto tree = shared_run_tree(fs, choice);
+    std::optional<Error> failure;
+    if (tree) {
+      CgroupV2Limiter::Options options{ceilings, request.unit_name, config.text("limits.cgroup_kill") != "freeze",
+                                       choice.reason, choice.missing_controllers};
+      auto limiter = CgroupV2Limiter::create(request.executor, std::move(*tree), std::move(options));
+      if (limiter) {
+        if (!choice.missing_controllers.empty())
+          warn("limits.partial", fmt::format("cgroup v2: the {} controller(s) are not available in {}: those ceilings "
+                                             "are NOT enforced.{}",
+                                             fmt::join(choice.missing_controllers, ", "),
+                                             fs.path(choice.parent_dir), fixes_text(choice)));
+        return std::move(*limiter);
+      }
+      failure = limiter.error();
+    } else {
+      failure = tree.error();
+    }
+    if (requested == "cgroup_v2")
+      throw config::ConfigError(fmt::format("limits.backend = cgroup_v2, but setting up the cgroup failed: {}.{}",
+                                            failure->message, fixes_text(choice)));
+    if (failure->permission_denied()) {
+      warn("limits.permission_denied",
+           fmt::format("cgroup v2 setup failed: {}. Falling back to the /proc watchdog. Give guardian a delegated "
+                       "cgroup (systemd-run --user --scope -p Delegate=yes -- guardian run …) or run 'guardian doctor'.",
+                       failure->message));
+    } else {
+      warn("limits.cgroup_failed", fmt::format("cgroup v2 setup failed: {}. Falling back to the /proc watchdog; "
+                                               "run 'guardian doctor'.",
+                                               failure->message));
+    }
+    watchdog_reason = "cgroup v2 setup failed: " + failure->message;
+  } else if (requested == "cgroup_v2") {
+    throw config::ConfigError(
+        fmt::format("limits.backend = cgroup_v2, but {}.{}", choice.reason, fixes_text(choice)));
+  } else if (requested == "auto") {
+    warn("limits.fallback",
+         fmt::format("cgroup v2 ceilings are unavailable ({}): falling back to the /proc watchdog, which samples "
+                     "and signals the tree. Run 'guardian doctor' for how to get kernel-enforced ceilings.",
+                     choice.reason));
+  }
+
+  WatchdogLimiter::Options options;
+  options.ceilings = ceilings;
+  options.interval = config.duration("limits.watchdog.interval").value_or(options.interval);
+  options.memory_grace = config.duration("limits.watchdog.memory_grace").value_or(options.memory_grace);
+  options.reason = watchdog_reason;
+  return std::make_unique<WatchdogLimiter>(request.executor, std::move(request.membership), std::move(options));
 }
 
 }  // namespace guardian::limits

@@ -1,0 +1,37 @@
+#pragma once
+// BackendChoice: the decision, from a CgroupProbe alone, of which backend holds the tree and
+// where its cgroups go — with the reason in one sentence and the steps to full enforcement.
+// Pure logic, so every machine shape is unit-tested; make_limiter and `guardian doctor` use it.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guardian/limits/cgroup_probe.hpp"
+#include "guardian/limits/limiter.hpp"
+
+namespace guardian::limits {
+
+struct BackendChoice {
+  Backend backend = Backend::watchdog;
+  /// cgroup v2: the cgroup (relative to the mount) under which the run's cgroups are created.
+  std::string parent_dir;
+  /// cgroup v2: guardian and its children must first move out of parent_dir into a leaf
+  /// (the "no internal processes" rule), because parent_dir is not the host's root.
+  bool move_self_to_leaf = false;
+  /// cgroup v2: the controllers to enable for the run (of cpu, memory, pids).
+  std::vector<std::string> controllers;
+  /// Controllers wanted but not available there (their ceilings are not enforced by cgroups).
+  std::vector<std::string> missing_controllers;
+  /// A systemd user manager could give guardian a delegated scope (not root, nothing writable).
+  bool systemd_scope_possible = false;
+  std::string reason;               // why this backend, one sentence
+  std::vector<std::string> fixes;   // what to do for full enforcement (empty when full)
+
+  nlohmann::json to_json() const;
+};
+
+/// `requested`: "auto", "cgroup_v2", "watchdog" or "none" (limits.backend); `disabled`: --no-limits.
+BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requested, bool disabled);
+
+}  // namespace guardian::limits

@@ -1,0 +1,54 @@
+#pragma once
+// CgroupRunTree: the cgroups of one guardian process — the run node <parent>/guardian-<pid>
+// with the controllers enabled for its children, guardian's own leaf inside it when guardian
+// had to leave its cgroup (the "no internal processes" rule), and one leaf per supervised
+// unit. Shared by the limiters of a run; the last one to let go tears it down, leaving the
+// hierarchy as it was found.
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "guardian/limits/backend_choice.hpp"
+#include "guardian/limits/cgroup_fs.hpp"
+
+namespace guardian::limits {
+
+class CgroupRunTree {
+ public:
+  /// Creates the run node (and guardian's leaf) as `choice` says. Nothing is left behind on error.
+  static Result<std::shared_ptr<CgroupRunTree>> create(const CgroupFs& fs, const BackendChoice& choice);
+  ~CgroupRunTree();
+  CgroupRunTree(const CgroupRunTree&) = delete;
+  CgroupRunTree& operator=(const CgroupRunTree&) = delete;
+
+  const CgroupFs& fs() const { return fs_; }
+  const std::string& run_dir() const { return run_dir_; }
+  const std::vector<std::string>& controllers() const { return controllers_; }
+  /// What setup did beyond creating directories (moves, enabled controllers), for the report.
+  const std::vector<std::string>& notes() const { return notes_; }
+
+  /// Creates the leaf for one supervised unit; returns its directory (relative to the mount).
+  Result<std::string> add_unit(const std::string& name);
+
+  /// Removes directories of guardian runs whose guardian is gone (it was SIGKILLed) and
+  /// whose cgroups are empty, under `parent`. Returns how many were removed.
+  static std::size_t remove_stale_runs(const CgroupFs& fs, const std::string& parent);
+
+ private:
+  CgroupRunTree(CgroupFs fs, std::string parent, std::string run_dir);
+  Status setup(const BackendChoice& choice);
+  void teardown();
+
+  CgroupFs fs_;
+  std::string parent_;
+  std::string run_dir_;
+  std::string self_leaf_;                       // guardian's own leaf, when it moved
+  std::vector<std::string> controllers_;        // enabled for the units
+  std::vector<std::string> enabled_in_parent_;  // by us: to be disabled again at the end
+  std::vector<std::string> notes_;
+  bool created_ = false;
+};
+
+}  // namespace guardian::limits

@@ -1,0 +1,344 @@
+#include "guardian/limits/cgroup_v2_limiter.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <set>
+
+#include "guardian/config/quantity.hpp"
+#include "guardian/limits/cgroup_formats.hpp"
+
+namespace guardian::limits {
+namespace {
+
+std::string unit_leaf_name(const std::string& unit) {
+  std::string out;
+  for (char c : unit) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  if (out.empty() || out == "supervisor") out = "unit-" + out;
+  return out;
+}
+
+std::optional<TreeUsage::Pressure> read_pressure(const CgroupFs& fs, const std::string& dir, const char* file) {
+  auto text = fs.read(dir, file);
+  if (!text) return std::nullopt;
+  auto pressure = parse_pressure(*text);
+  if (!pressure) return std::nullopt;
+  return TreeUsage::Pressure{pressure->some_avg10, pressure->full_avg10};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CgroupV2Limiter>> CgroupV2Limiter::create(boost::asio::any_io_executor executor,
+                                                                 std::shared_ptr<CgroupRunTree> tree,
+                                                                 Options options) {
+  auto dir = tree->add_unit(unit_leaf_name(options.unit_name));
+  if (!dir) return dir.error();
+  std::unique_ptr<CgroupV2Limiter> limiter(
+      new CgroupV2Limiter(std::move(executor), std::move(tree), std::move(*dir), std::move(options)));
+  if (auto error = limiter->setup()) {
+    limiter->watch_.cancel();
+    (void)limiter->fs_.remove_dir(limiter->dir_);
+    limiter->released_ = true;
+    return *error;
+  }
+  return limiter;
+}
+
+CgroupV2Limiter::CgroupV2Limiter(boost::asio::any_io_executor executor, std::shared_ptr<CgroupRunTree> tree,
+                                 std::string dir, Options options)
+    : executor_(executor),
+      tree_(std::move(tree)),
+      fs_(tree_->fs()),
+      dir_(std::move(dir)),
+      options_(std::move(options)),
+      watch_(executor) {}
+
+CgroupV2Limiter::~CgroupV2Limiter() {
+  cancel();
+  // Whoever listened for breaches may be gone by now: clean up without telling anyone.
+  if (!released_ && !populated()) release_cgroup(false);
+}
+
+bool CgroupV2Limiter::has(std::string_view controller) const {
+  return has_controller(tree_ ? tree_->controllers() : std::vector<std::string>{}, controller);
+}
+
+Status CgroupV2Limiter::setup() {
+  const auto& c = options_.ceilings;
+  if (has("memory"))
+    if (auto error = memory::apply(fs_, dir_, memory::Settings{c.memory_max_bytes, c.memory_high_bytes,
+                                                               c.swap_max_bytes, true}))
+      return error;
+  if (has("cpu") && c.cpu_cores)
+    if (auto error = cpu::set_max(fs_, dir_, c.cpu_cores)) return error;
+  if (has("pids") && c.pids_max)
+    if (auto error = pids::set_max(fs_, dir_, c.pids_max)) return error;
+  auto fd = fs_.open_for_write(dir_, "cgroup.procs");
+  if (!fd) return fd.error();
+  procs_fd_ = std::move(*fd);
+  kill_file_exists_ = fs_.exists(dir_, "cgroup.kill");
+  if (auto error = watch_.add(fs_.path(dir_, "cgroup.events"), [this] { on_events_modified(); })) return error;
+  if (has("memory"))
+    if (auto error = watch_.add(fs_.path(dir_, "memory.events"), [this] { on_memory_events_modified(); }))
+      return error;
+  if (has("pids") && c.pids_max)
+    if (auto error = watch_.add(fs_.path(dir_, "pids.events"), [this] { on_pids_events_modified(); }))
+      return error;
+  return std::nullopt;
+}
+
+std::string CgroupV2Limiter::summary() const {
+  std::string out = fmt::format("limits: cgroup v2 ({}): {}", fs_.path(dir_), options_.ceilings.describe());
+  if (!options_.missing_controllers.empty())
+    out += fmt::format(" — NOT enforced: {} (controller not delegated; see 'guardian doctor')",
+                       fmt::join(options_.missing_controllers, ", "));
+  return out;
+}
+
+nlohmann::json CgroupV2Limiter::report() const {
+  nlohmann::json out = {{"backend", to_string(backend())},
+                        {"reason", options_.reason},
+                        {"cgroup", fs_.path(dir_)},
+                        {"controllers", tree_ ? tree_->controllers() : std::vector<std::string>{}},
+                        {"missing_controllers", options_.missing_controllers},
+                        {"ceilings", options_.ceilings.to_json()},
+                        {"notes", tree_ ? tree_->notes() : std::vector<std::string>{}}};
+  if (!kill_method_.empty()) out["kill_method"] = kill_method_;
+  std::optional<cpu::Stat> cpu_stat = final_cpu_;
+  if (!cpu_stat && !released_)
+    if (auto stat = cpu::read_stat(fs_, dir_)) cpu_stat = *stat;
+  if (cpu_stat)
+    out["cpu"] = {{"usage_usec", cpu_stat->usage_usec},
+                  {"nr_periods", cpu_stat->nr_periods},
+                  {"nr_throttled", cpu_stat->nr_throttled},
+                  {"throttled_usec", cpu_stat->throttled_usec}};
+  std::optional<memory::Events> events = final_memory_events_;
+  std::optional<std::uint64_t> peak = final_memory_peak_;
+  if (!released_ && has("memory")) {
+    if (auto read = memory::read_events(fs_, dir_)) events = *read;
+    peak = memory::read_peak(fs_, dir_);
+  }
+  if (events)
+    out["memory"] = {{"peak_bytes", peak ? nlohmann::json(*peak) : nlohmann::json(nullptr)},
+                     {"events", {{"high", events->high}, {"max", events->max}, {"oom", events->oom},
+                                 {"oom_kill", events->oom_kill}, {"oom_group_kill", events->oom_group_kill}}}};
+  std::optional<pids::Stat> pid_stat = final_pids_;
+  if (!released_ && has("pids")) pid_stat = pids::read_stat(fs_, dir_);
+  if (pid_stat)
+    out["pids"] = {{"peak", pid_stat->peak ? nlohmann::json(*pid_stat->peak) : nlohmann::json(nullptr)},
+                   {"refused_forks", pid_stat->refused_forks}};
+  return out;
+}
+
+int CgroupV2Limiter::enter_from_child() const noexcept {
+  // Async-signal-safe: one write(2) on a descriptor opened before the fork.
+  if (!procs_fd_) return EBADF;
+  if (::write(procs_fd_.get(), "0", 1) != 1) return errno;
+  return 0;
+}
+
+void CgroupV2Limiter::started(pid_t root_pid) { root_pid_ = root_pid; }
+
+std::vector<pid_t> CgroupV2Limiter::processes() const {
+  std::vector<pid_t> out;
+  std::vector<std::string> dirs{dir_};
+  while (!dirs.empty()) {
+    std::string dir = std::move(dirs.back());
+    dirs.pop_back();
+    for (pid_t pid : parse_pid_list(fs_.read(dir, "cgroup.procs").value_or(""))) out.push_back(pid);
+    for (const auto& child : fs_.children(dir)) dirs.push_back(join_dir(dir, child));
+  }
+  return out;
+}
+
+bool CgroupV2Limiter::populated() const {
+  auto events = fs_.read(dir_, "cgroup.events");
+  if (!events) return false;  // gone: nothing can live in it
+  auto keyed = parse_flat_keyed(*events);
+  auto it = keyed.find("populated");
+  return it == keyed.end() || it->second != 0;
+}
+
+std::size_t CgroupV2Limiter::signal_all(int signo) {
+  if (released_) return 0;
+  // The group first, in one call, so a well-behaved command sees the signal at once; then
+  // every process of the cgroup, which is the whole tree whatever its groups and sessions.
+  if (root_pid_ > 0) ::kill(-root_pid_, signo);
+  auto pids = processes();
+  for (pid_t pid : pids) {
+    ::kill(pid, signo);
+    if (signo != SIGKILL && signo != SIGCONT) ::kill(pid, SIGCONT);
+  }
+  return pids.size();
+}
+
+void CgroupV2Limiter::async_wait_empty(std::function<void()> done) {
+  if (released_ || !populated()) {
+    boost::asio::post(executor_, std::move(done));
+    return;
+  }
+  empty_waiters_.push_back(std::move(done));
+}
+
+void CgroupV2Limiter::on_events_modified() {
+  if (empty_waiters_.empty() || populated()) return;
+  if (kill_retry_) kill_retry_->cancel();
+  auto waiters = std::move(empty_waiters_);
+  empty_waiters_.clear();
+  for (auto& waiter : waiters) waiter();
+}
+
+void CgroupV2Limiter::kill_all(std::function<void(std::size_t)> done) {
+  std::size_t count = released_ ? 0 : processes().size();
+  if (!released_) {
+    bool killed = false;
+    if (kill_file_exists_ && options_.use_kill_file) {
+      if (auto error = fs_.write(dir_, "cgroup.kill", "1"); !error) {
+        killed = true;
+        kill_method_ = "cgroup.kill";
+      }
+    }
+    if (!killed) freeze_kill_thaw();
+    arm_kill_retry();
+  }
+  async_wait_empty([done = std::move(done), count] { done(count); });
+}
+
+void CgroupV2Limiter::freeze_kill_thaw() {
+  // Before Linux 5.14 there is no cgroup.kill: a frozen tree cannot fork while it is
+  // being killed one process at a time (SIGKILL reaches frozen tasks).
+  kill_method_ = "freeze+kill+thaw";
+  (void)fs_.write(dir_, "cgroup.freeze", "1");
+  std::set<pid_t> killed;
+  for (int round = 0; round < 5; ++round) {
+    std::size_t fresh = 0;
+    for (pid_t pid : processes())
+      if (killed.insert(pid).second) {
+        ::kill(pid, SIGKILL);
+        ++fresh;
+      }
+    if (fresh == 0) break;
+  }
+  (void)fs_.write(dir_, "cgroup.freeze", "0");
+}
+
+void CgroupV2Limiter::arm_kill_retry() {
+  // A safety net, not the mechanism: "populated 0" arrives through inotify. Should a
+  // process have slipped through (forked during a freeze), kill again.
+  if (!kill_retry_) kill_retry_ = std::make_unique<boost::asio::steady_timer>(executor_);
+  kill_retry_->expires_after(std::chrono::seconds(1));
+  kill_retry_->async_wait([this](const boost::system::error_code& error) {
+    if (error || released_ || empty_waiters_.empty() || !populated()) return;
+    if (kill_file_exists_ && options_.use_kill_file) (void)fs_.write(dir_, "cgroup.kill", "1");
+    else freeze_kill_thaw();
+    arm_kill_retry();
+  });
+}
+
+void CgroupV2Limiter::cancel() {
+  watch_.cancel();
+  if (kill_retry_) kill_retry_->cancel();
+  empty_waiters_.clear();
+}
+
+void CgroupV2Limiter::on_memory_events_modified() {
+  if (memory_breach_reported_ || released_) return;
+  auto events = memory::read_events(fs_, dir_);
+  if (!events || events->oom_kill == 0) return;
+  memory_breach_reported_ = true;
+  Breach breach;
+  breach.kind = Breach::Kind::memory_ceiling;
+  breach.ceiling = options_.ceilings.memory_max_bytes.value_or(0);
+  breach.peak = memory::read_peak(fs_, dir_).value_or(breach.ceiling);
+  breach.oom_kills = events->oom_kill;
+  breach.kernel_killed = true;
+  breach.message = fmt::format("memory ceiling: the tree reached its {} ceiling (peak {}); the kernel killed it "
+                               "({} OOM kill{})",
+                               config::format_bytes(breach.ceiling), config::format_bytes(breach.peak),
+                               breach.oom_kills, breach.oom_kills == 1 ? "" : "s");
+  report_breach(breach);
+}
+
+void CgroupV2Limiter::on_pids_events_modified() {
+  if (pids_breach_reported_ || released_) return;
+  auto stat = pids::read_stat(fs_, dir_);
+  if (stat.refused_forks == 0) return;
+  pids_breach_reported_ = true;
+  Breach breach;
+  breach.kind = Breach::Kind::pids_ceiling;
+  breach.ceiling = options_.ceilings.pids_max.value_or(0);
+  breach.peak = stat.peak.value_or(stat.current);
+  breach.kernel_killed = false;
+  breach.message = fmt::format("pids ceiling: the tree reached its ceiling of {} tasks; the kernel refuses its "
+                               "further forks",
+                               breach.ceiling);
+  report_breach(breach);
+}
+
+TreeUsage CgroupV2Limiter::sample() {
+  TreeUsage usage;
+  usage.cpu_ceiling_cores = has("cpu") ? options_.ceilings.cpu_cores : std::nullopt;
+  usage.memory_ceiling_bytes = has("memory") ? options_.ceilings.memory_max_bytes : std::nullopt;
+  if (released_) {
+    if (final_cpu_) {
+      usage.cpu_usec = final_cpu_->usage_usec;
+      usage.cpu_nr_throttled = final_cpu_->nr_throttled;
+      usage.cpu_throttled_usec = final_cpu_->throttled_usec;
+    }
+    usage.memory_peak_bytes = final_memory_peak_;
+    return usage;
+  }
+  if (auto stat = cpu::read_stat(fs_, dir_)) {
+    usage.cpu_usec = stat->usage_usec;
+    usage.cpu_nr_throttled = stat->nr_throttled;
+    usage.cpu_throttled_usec = stat->throttled_usec;
+  }
+  if (has("memory")) {
+    usage.memory_bytes = memory::read_current(fs_, dir_).value_or(0);
+    usage.memory_peak_bytes = memory::read_peak(fs_, dir_);
+  }
+  usage.processes = processes().size();
+  usage.threads = parse_pid_list(fs_.read(dir_, "cgroup.threads").value_or("")).size();
+  usage.cpu_pressure = read_pressure(fs_, dir_, "cpu.pressure");
+  usage.memory_pressure = read_pressure(fs_, dir_, "memory.pressure");
+  usage.io_pressure = read_pressure(fs_, dir_, "io.pressure");
+  return usage;
+}
+
+void CgroupV2Limiter::take_final_stats() {
+  if (auto stat = cpu::read_stat(fs_, dir_)) final_cpu_ = *stat;
+  if (has("memory")) {
+    if (auto events = memory::read_events(fs_, dir_)) final_memory_events_ = *events;
+    final_memory_peak_ = memory::read_peak(fs_, dir_);
+  }
+  if (has("pids")) final_pids_ = pids::read_stat(fs_, dir_);
+}
+
+void CgroupV2Limiter::release() { release_cgroup(true); }
+
+void CgroupV2Limiter::release_cgroup(bool report_breaches) {
+  if (released_) return;
+  if (report_breaches) {
+    // The OOM kill may have been noticed through the child's exit before memory.events.
+    on_memory_events_modified();
+    on_pids_events_modified();
+  }
+  take_final_stats();
+  cancel();
+  procs_fd_.reset();
+  released_ = true;
+  (void)fs_.remove_dir(dir_);
+  tree_.reset();  // the last unit of the run removes the run's cgroups
+}
+
+std::string CgroupV2Limiter::kill_file() const {
+  // Without cgroup.kill the sentinel can still freeze the tree, then kill what is marked.
+  return fs_.path(dir_, kill_file_exists_ ? "cgroup.kill" : "cgroup.freeze");
+}
+
+}  // namespace guardian::limits

@@ -1,0 +1,91 @@
+#pragma once
+// CgroupV2Limiter: holds one supervised command in its own cgroup v2 leaf. The command
+// enters the leaf before exec (the child writes "0" to a cgroup.procs opened beforehand),
+// the kernel enforces memory.max/high, swap, cpu.max and pids.max, an OOM kill takes the
+// whole tree (memory.oom.group) and is learned from memory.events through inotify, and the
+// end is cgroup.kill (or freeze + SIGKILL + thaw) and waiting for "populated 0".
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "guardian/limits/ceilings.hpp"
+#include "guardian/limits/cgroup_cpu.hpp"
+#include "guardian/limits/cgroup_memory.hpp"
+#include "guardian/limits/cgroup_pids.hpp"
+#include "guardian/limits/cgroup_run_tree.hpp"
+#include "guardian/limits/file_watch.hpp"
+#include "guardian/limits/limiter.hpp"
+#include "guardian/process/unique_fd.hpp"
+
+namespace guardian::limits {
+
+class CgroupV2Limiter : public Limiter {
+ public:
+  struct Options {
+    Ceilings ceilings;
+    std::string unit_name = "main";
+    bool use_kill_file = true;  // cgroup.kill when the kernel has it; else freeze + kill + thaw
+    std::string reason;         // why this backend (from BackendChoice)
+    std::vector<std::string> missing_controllers;
+  };
+
+  /// Creates the unit's leaf under `tree` and applies the ceilings. On error nothing is left.
+  static Result<std::unique_ptr<CgroupV2Limiter>> create(boost::asio::any_io_executor executor,
+                                                         std::shared_ptr<CgroupRunTree> tree, Options options);
+  ~CgroupV2Limiter() override;
+
+  Backend backend() const override { return Backend::cgroup_v2; }
+  std::string summary() const override;
+  nlohmann::json report() const override;
+  int enter_from_child() const noexcept override;
+  void started(pid_t root_pid) override;
+  std::size_t signal_all(int signo) override;
+  void async_wait_empty(std::function<void()> done) override;
+  void kill_all(std::function<void(std::size_t killed)> done) override;
+  void cancel() override;
+  TreeUsage sample() override;
+  void release() override;
+  std::string kill_file() const override;
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  CgroupV2Limiter(boost::asio::any_io_executor executor, std::shared_ptr<CgroupRunTree> tree, std::string dir,
+                  Options options);
+  Status setup();
+  bool has(std::string_view controller) const;
+  bool populated() const;
+  std::vector<pid_t> processes() const;  // of the leaf and any cgroups below it
+  void on_events_modified();
+  void on_memory_events_modified();
+  void on_pids_events_modified();
+  void arm_kill_retry();
+  void freeze_kill_thaw();
+  void take_final_stats();
+  void release_cgroup(bool report_breaches);
+
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<CgroupRunTree> tree_;
+  CgroupFs fs_;
+  std::string dir_;
+  Options options_;
+  process::UniqueFd procs_fd_;
+  FileWatch watch_;
+  pid_t root_pid_ = -1;
+  std::vector<std::function<void()>> empty_waiters_;
+  bool memory_breach_reported_ = false;
+  bool pids_breach_reported_ = false;
+  std::unique_ptr<boost::asio::steady_timer> kill_retry_;
+  bool kill_file_exists_ = false;
+  bool released_ = false;
+  std::string kill_method_;  // how the tree was killed at the end, for the report
+  // Kept at release(), when the cgroup disappears.
+  std::optional<cpu::Stat> final_cpu_;
+  std::optional<memory::Events> final_memory_events_;
+  std::optional<std::uint64_t> final_memory_peak_;
+  std::optional<pids::Stat> final_pids_;
+};
+
+}  // namespace guardian::limits

@@ -1,0 +1,49 @@
+#include "guardian/limits/duty_cycle.hpp"
+
+#include <algorithm>
+
+namespace guardian::limits {
+
+DutyCycle::DutyCycle(double ceiling_cores, std::chrono::microseconds period)
+    : ceiling_cores_(ceiling_cores), period_(period) {}
+
+std::chrono::microseconds DutyCycle::next_run(Clock::time_point now, std::uint64_t cpu_usec) {
+  using std::chrono::microseconds;
+  const double period_usec = static_cast<double>(period_.count());
+  if (!last_time_) {  // the first period runs freely: it measures the demand
+    last_time_ = now;
+    last_cpu_usec_ = cpu_usec;
+    last_run_ = period_;
+    return period_;
+  }
+  const double elapsed_usec =
+      std::max<double>(1, static_cast<double>(std::chrono::duration_cast<microseconds>(now - *last_time_).count()));
+  // A process that ended takes its CPU time with it: never count a negative use.
+  const double used_usec = cpu_usec > last_cpu_usec_ ? static_cast<double>(cpu_usec - last_cpu_usec_) : 0.0;
+  const double ran_usec = std::min<double>(static_cast<double>(last_run_.count()), elapsed_usec);
+  if (ran_usec > 0) demand_cores_ = used_usec / ran_usec;  // unchanged after a fully held period
+
+  // The integral of (allowed - used) keeps the long-run average at the ceiling despite coarse
+  // CPU accounting (clock ticks) and signal latency. Bounded: an idle tree earns no burst
+  // beyond one period, and debt is repaid within a few periods.
+  credit_usec_ += ceiling_cores_ * elapsed_usec - used_usec;
+  credit_usec_ = std::clamp(credit_usec_, -4 * ceiling_cores_ * period_usec, ceiling_cores_ * period_usec);
+
+  microseconds run = period_;
+  const double budget_usec = ceiling_cores_ * period_usec + credit_usec_;
+  if (demand_cores_ > ceiling_cores_ || credit_usec_ < 0) {
+    double run_usec = demand_cores_ > 0 ? budget_usec / demand_cores_ : period_usec;
+    run_usec = std::clamp(run_usec, 0.0, period_usec);
+    run = microseconds(static_cast<std::int64_t>(run_usec));
+  }
+  if (run < period_) {
+    held_usec_ += static_cast<std::uint64_t>((period_ - run).count());
+    ++held_periods_;
+  }
+  last_time_ = now;
+  last_cpu_usec_ = cpu_usec;
+  last_run_ = run;
+  return run;
+}
+
+}  // namespace guardian::limits

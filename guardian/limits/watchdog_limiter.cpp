@@ -1,0 +1,209 @@
+#include "guardian/limits/watchdog_limiter.hpp"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <fmt/format.h>
+
+#include "guardian/config/quantity.hpp"
+
+namespace guardian::limits {
+namespace {
+
+// Tasks (threads) the real user already has: RLIMIT_NPROC counts all of them, not the tree.
+std::uint64_t tasks_of_user(const process::ProcFs& proc, uid_t uid) {
+  std::uint64_t tasks = 0;
+  for (pid_t pid : proc.all_pids()) {
+    struct stat info {};
+    if (::stat(fmt::format("/proc/{}", pid).c_str(), &info) != 0 || info.st_uid != uid) continue;
+    if (auto st = proc.stat(pid)) tasks += static_cast<std::uint64_t>(std::max(1L, st->threads));
+  }
+  return tasks;
+}
+
+}  // namespace
+
+WatchdogLimiter::WatchdogLimiter(boost::asio::any_io_executor executor, process::TreeMembership membership,
+                                 Options options)
+    : ProcessTreeLimiter(executor, std::move(membership), options.reason),
+      options_(std::move(options)),
+      tick_timer_(executor),
+      hold_timer_(executor) {
+  if (options_.ceilings.cpu_cores)
+    duty_.emplace(*options_.ceilings.cpu_cores, std::chrono::duration_cast<std::chrono::microseconds>(options_.interval));
+  if (options_.ceilings.pids_max) {
+    if (::geteuid() == 0 || ::getuid() == 0) {
+      pids_note_ = "not enforced: root is exempt from RLIMIT_NPROC (cgroup v2 pids.max would hold it)";
+    } else {
+      nproc_limit_ = tasks_of_user(membership_.proc(), ::getuid()) + *options_.ceilings.pids_max;
+      pids_note_ = fmt::format("RLIMIT_NPROC {} (the user's {} existing tasks + the ceiling; counts all of the "
+                               "user's tasks)",
+                               *nproc_limit_, *nproc_limit_ - *options_.ceilings.pids_max);
+    }
+  }
+}
+
+WatchdogLimiter::~WatchdogLimiter() { stop_enforcing(); }
+
+std::string WatchdogLimiter::summary() const {
+  std::string out = fmt::format("limits: watchdog (/proc every {}): {}", config::format_duration(options_.interval),
+                                options_.ceilings.describe());
+  if (options_.ceilings.cpu_cores) out += " (cpu by SIGSTOP/SIGCONT duty cycle)";
+  if (options_.ceilings.pids_max && !nproc_limit_) out += " (pids not enforced as root)";
+  return out;
+}
+
+nlohmann::json WatchdogLimiter::report() const {
+  nlohmann::json out = {{"backend", to_string(backend())},
+                        {"reason", reason_},
+                        {"interval_ms", options_.interval.count()},
+                        {"ceilings", options_.ceilings.to_json()},
+                        {"samples", samples_},
+                        {"memory", {{"peak_bytes", peak_memory_bytes_}, {"ceiling_breached", memory_breached_}}}};
+  if (duty_)
+    out["cpu"] = {{"method", "SIGSTOP/SIGCONT duty cycle"},
+                  {"nr_throttled", duty_->held_periods()},
+                  {"throttled_usec", duty_->held_usec()},
+                  {"usage_usec", cpu_total_usec_}};
+  if (options_.ceilings.pids_max)
+    out["pids"] = {{"method", nproc_limit_ ? "RLIMIT_NPROC" : "none"},
+                   {"rlimit_nproc", nproc_limit_ ? nlohmann::json(*nproc_limit_) : nlohmann::json(nullptr)},
+                   {"note", pids_note_}};
+  return out;
+}
+
+int WatchdogLimiter::enter_from_child() const noexcept {
+  if (!nproc_limit_) return 0;
+  rlimit limit{static_cast<rlim_t>(*nproc_limit_), static_cast<rlim_t>(*nproc_limit_)};
+  if (::setrlimit(RLIMIT_NPROC, &limit) != 0) return errno;
+  return 0;
+}
+
+void WatchdogLimiter::started(pid_t root_pid) {
+  ProcessTreeLimiter::started(root_pid);
+  if (enforcing_) return;  // a restart of the same unit
+  enforcing_ = options_.ceilings.memory_max_bytes.has_value() || duty_.has_value();
+  if (enforcing_) tick();
+}
+
+std::uint64_t WatchdogLimiter::accumulate_cpu(const std::vector<process::ProcStat>& stats) {
+  static const std::uint64_t ticks_per_second = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> now;
+  for (const auto& st : stats) {
+    std::uint64_t usec = (st.utime_ticks + st.stime_ticks) * 1000000ULL / ticks_per_second;
+    auto key = std::make_pair(st.pid, st.start_ticks);
+    auto before = cpu_by_process_.find(key);
+    std::uint64_t previous = before == cpu_by_process_.end() ? 0 : before->second;
+    if (usec > previous) cpu_total_usec_ += usec - previous;
+    now[key] = usec;
+  }
+  cpu_by_process_ = std::move(now);
+  return cpu_total_usec_;
+}
+
+void WatchdogLimiter::tick() {
+  if (!enforcing_) return;
+  const auto now = std::chrono::steady_clock::now();
+  auto stats = membership_.live_member_stats();
+  ++samples_;
+  static const std::uint64_t page_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::uint64_t rss = 0;
+  for (const auto& st : stats) rss += st.rss_pages * page_bytes;
+  peak_memory_bytes_ = std::max(peak_memory_bytes_, rss);
+  std::uint64_t cpu_usec = accumulate_cpu(stats);
+
+  if (options_.ceilings.memory_max_bytes && rss > *options_.ceilings.memory_max_bytes && !memory_breached_) {
+    memory_breached_ = true;
+    stop_enforcing();  // the tree is about to be stopped: never leave it held
+    Breach breach;
+    breach.kind = Breach::Kind::memory_ceiling;
+    breach.ceiling = *options_.ceilings.memory_max_bytes;
+    breach.peak = peak_memory_bytes_;
+    breach.kernel_killed = false;
+    breach.grace = options_.memory_grace;
+    breach.message = fmt::format("memory ceiling: the tree used {} of its {} ceiling; stopping it (SIGTERM, SIGKILL "
+                                 "after {})",
+                                 config::format_bytes(rss), config::format_bytes(breach.ceiling),
+                                 config::format_duration(options_.memory_grace));
+    report_breach(breach);
+    return;
+  }
+
+  if (duty_) {
+    auto run = duty_->next_run(now, cpu_usec);
+    if (run >= duty_->period()) {
+      if (held_) release_hold();
+    } else {
+      if (held_) release_hold();
+      if (run.count() <= 0) {
+        hold();
+      } else {
+        hold_timer_.expires_at(now + run);
+        hold_timer_.async_wait([this](const boost::system::error_code& error) {
+          if (!error && enforcing_) hold();
+        });
+      }
+    }
+  }
+  tick_timer_.expires_at(now + options_.interval);
+  tick_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) tick();
+  });
+}
+
+void WatchdogLimiter::hold() {
+  for (pid_t pid : membership_.live_members()) ::kill(pid, SIGSTOP);
+  held_ = true;
+}
+
+void WatchdogLimiter::release_hold() {
+  for (pid_t pid : membership_.live_members()) ::kill(pid, SIGCONT);
+  held_ = false;
+}
+
+void WatchdogLimiter::stop_enforcing() {
+  enforcing_ = false;
+  tick_timer_.cancel();
+  hold_timer_.cancel();
+  if (held_) release_hold();
+}
+
+std::size_t WatchdogLimiter::signal_all(int signo) {
+  // Whoever ends the tree must find it running: a held process would only act on its
+  // signal after the next SIGCONT.
+  stop_enforcing();
+  return ProcessTreeLimiter::signal_all(signo);
+}
+
+void WatchdogLimiter::kill_all(std::function<void(std::size_t)> done) {
+  stop_enforcing();
+  ProcessTreeLimiter::kill_all(std::move(done));
+}
+
+void WatchdogLimiter::cancel() {
+  stop_enforcing();
+  ProcessTreeLimiter::cancel();
+}
+
+TreeUsage WatchdogLimiter::sample() {
+  TreeUsage usage = ProcessTreeLimiter::sample();
+  peak_memory_bytes_ = std::max(peak_memory_bytes_, usage.memory_bytes);
+  usage.memory_peak_bytes = peak_memory_bytes_;
+  usage.cpu_ceiling_cores = options_.ceilings.cpu_cores;
+  usage.memory_ceiling_bytes = options_.ceilings.memory_max_bytes;
+  if (duty_) {
+    usage.cpu_nr_throttled = duty_->held_periods();
+    usage.cpu_throttled_usec = duty_->held_usec();
+  }
+  return usage;
+}
+
+void WatchdogLimiter::release() {
+  stop_enforcing();
+  ProcessTreeLimiter::release();
+}
+
+}  // namespace guardian::limits

@@ -1,0 +1,114 @@
+// Resource ceilings on the host. This development machine's cgroups are hybrid, so guardian
+// must say loudly that cgroup v2 ceilings are unavailable and enforce them with the /proc
+// watchdog: a memory-ceiling kill (named, exit 137) and a CPU duty cycle within ±15 %.
+// The watchdog tests force --limits-backend watchdog so they test it on any host; the
+// fallback test checks that `guardian run` does what `guardian doctor` predicts.
+#include "harness.hpp"
+
+namespace guardian::testing {
+namespace {
+
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+TEST_F(GuardianTest, WatchdogKillsATreeAboveItsMemoryCeilingAndNamesIt) {
+  const RunResult result = run(
+      run_target_reported({"--limits-backend", "watchdog", "--memory", "64M"}, {"alloc", "2048", "20"}), 30s);
+  EXPECT_EQ(result.exit_code, 137) << result.describe();
+  EXPECT_NE(result.err.find("memory ceiling"), std::string::npos) << result.err;
+  EXPECT_EQ(result.out.find("allocated 2048 MB"), std::string::npos) << "the allocation must be stopped early";
+  const Json report_json = report();
+  ASSERT_TRUE(report_json.is_object());
+  EXPECT_EQ(report_json.value("killed_by", ""), "memory_ceiling") << report_json.dump(2);
+  EXPECT_EQ(report_json.value("exit_code", -1), 137);
+  EXPECT_EQ(report_json["enforcement"].value("backend", ""), "watchdog");
+  ASSERT_TRUE(report_json.contains("ceiling_kill")) << report_json.dump(2);
+  EXPECT_EQ(report_json["ceiling_kill"].value("ceiling", 0ull), 64 * MiB);
+  EXPECT_GT(report_json["ceiling_kill"].value("peak", 0ull), 64 * MiB);
+  EXPECT_GE(report_json.value("peak_memory_bytes", 0ull), 64 * MiB);
+  EXPECT_EQ(report_json["alerts"]["by_type"]["MEMORY_CEILING_KILL"].value("emitted", 0), 1)
+      << report_json["alerts"].dump(2);
+  bool logged = false;
+  for (const auto& event : read_json_lines(only_run_dir(dir_) / "events.jsonl"))
+    logged = logged || event.value("event", "") == "memory.ceiling_kill";
+  EXPECT_TRUE(logged) << "events.jsonl should record the ceiling kill";
+}
+
+TEST_F(GuardianTest, WatchdogDutyCyclesATwoThreadSpinnerToItsCpuCeiling) {
+  const RunResult result =
+      run(run_target_reported({"--limits-backend", "watchdog", "--cpu", "0.5"}, {"spin", "2", "6"}), 40s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  const Json report_json = report();
+  ASSERT_TRUE(report_json.is_object());
+  // `spin 2 6` spins for 6 s of wall time; two threads would use 12 CPU-seconds unheld.
+  const double cores = static_cast<double>(report_json.value("cpu_time_ms", 0)) / 6000.0;
+  EXPECT_NEAR(cores, 0.5, 0.5 * 0.15) << report_json.dump(2);
+  const Json& cpu = report_json["enforcement"]["cpu"];
+  EXPECT_GT(cpu.value("nr_throttled", 0), 10) << cpu.dump();
+  EXPECT_GT(cpu.value("throttled_usec", 0ull), 3000000ull) << cpu.dump();
+}
+
+TEST_F(GuardianTest, WatchdogLeavesATreeBelowItsCeilingsAlone) {
+  const RunResult result = run(
+      run_target_reported({"--limits-backend", "watchdog", "--cpu", "2", "--memory", "512M"}, {"spin", "1", "1"}));
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  const Json report_json = report();
+  ASSERT_TRUE(report_json.is_object());
+  EXPECT_FALSE(report_json.contains("ceiling_kill"));
+  EXPECT_EQ(report_json["enforcement"]["cpu"].value("nr_throttled", -1), 0) << report_json["enforcement"].dump();
+}
+
+TEST_F(GuardianTest, RunUsesTheBackendDoctorPredictsAndSaysSoLoudly) {
+  const RunResult doctor = run({"doctor", "--json"});
+  ASSERT_EQ(doctor.exit_code, 0) << doctor.describe();
+  const Json diagnosis = Json::parse(doctor.out, nullptr, false);
+  ASSERT_TRUE(diagnosis.is_object()) << doctor.out;
+  const std::string predicted = diagnosis["run_backend"].value("backend", "");
+  const std::string reason = diagnosis["run_backend"].value("reason", "");
+
+  const RunResult result = run(run_target_reported({"--quiet"}, {"exit", "0"}));
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  const Json report_json = report();
+  ASSERT_TRUE(report_json.is_object());
+  EXPECT_EQ(report_json["enforcement"].value("backend", ""), predicted) << report_json["enforcement"].dump(2);
+  if (predicted == "watchdog") {
+    // Never silently enforce less: one stderr line even with --quiet, and the event log.
+    int lines = 0;
+    for (const auto& line : result.err_lines())
+      if (line.find("falling back to the /proc watchdog") != std::string::npos) ++lines;
+    EXPECT_EQ(lines, 1) << result.err;
+    EXPECT_NE(result.err.find(reason), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("guardian doctor"), std::string::npos) << result.err;
+    EXPECT_EQ(report_json["enforcement"].value("reason", ""), reason);
+    bool logged = false;
+    for (const auto& event : read_json_lines(only_run_dir(dir_) / "events.jsonl"))
+      logged = logged || event.value("event", "") == "limits.fallback";
+    EXPECT_TRUE(logged);
+  }
+}
+
+TEST_F(GuardianTest, DoctorExplainsTheLayoutTheBackendAndTheFix) {
+  const RunResult result = run({"doctor"});
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_NE(result.out.find("cgroup layout:"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("'guardian run' uses:"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("mode dev ceilings:"), std::string::npos) << result.out;
+  const RunResult json = run({"doctor", "--json", "--mode", "prod", "--memory", "1G"});
+  ASSERT_EQ(json.exit_code, 0) << json.describe();
+  const Json diagnosis = Json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(diagnosis.is_object()) << json.out;
+  EXPECT_EQ(diagnosis.value("mode", ""), "prod");
+  EXPECT_EQ(diagnosis["ceilings"].value("memory_max_bytes", 0ull), 1024 * MiB);
+  EXPECT_TRUE(diagnosis["controllers"].contains("memory"));
+  const bool full = diagnosis.value("full_enforcement", true);
+  EXPECT_EQ(full, diagnosis["fixes"].empty()) << "without full enforcement doctor must say what to do";
+}
+
+TEST_F(GuardianTest, NoLimitsEnforcesNothingAndSaysSo) {
+  const RunResult result = run(run_target_reported({"--no-limits"}, {"exit", "3"}));
+  ASSERT_EQ(result.exit_code, 3) << result.describe();
+  EXPECT_NE(result.err.find("limits: none (--no-limits)"), std::string::npos) << result.err;
+  EXPECT_EQ(report()["enforcement"].value("backend", ""), "none");
+}
+
+}  // namespace
+}  // namespace guardian::testing

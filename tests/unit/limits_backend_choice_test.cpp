@@ -1,0 +1,189 @@
+// Which backend guardian picks on each kind of machine, from the probe of a fake cgroupfs
+// (layout, own cgroup, controllers) and from probes describing delegation and permissions.
+#include <gtest/gtest.h>
+#include <linux/magic.h>
+
+#include "guardian/limits/backend_choice.hpp"
+#include "guardian/limits/cgroup_probe.hpp"
+#include "limits_fake_cgroupfs.hpp"
+
+namespace guardian::limits {
+namespace {
+
+using testing::FakeCgroupFs;
+using testing::fixture;
+
+// A probe source over `fake`: the mount root is cgroup2 (unified) or tmpfs with a cgroup2
+// "unified" directory (hybrid); guardian is pid 100, its sentinel 101.
+ProbeSources sources(const FakeCgroupFs& fake, bool hybrid, uid_t euid = 0) {
+  ProbeSources s;
+  s.cgroup_root = fake.root();
+  s.proc_self_cgroup = fake.root() / "proc_self_cgroup";
+  auto root = fake.root();
+  s.fs_magic = [root, hybrid](const std::filesystem::path& path) -> std::optional<long> {
+    if (path == root) return hybrid ? TMPFS_MAGIC : CGROUP2_SUPER_MAGIC;
+    if (hybrid && path == root / "unified") return CGROUP2_SUPER_MAGIC;
+    return std::nullopt;
+  };
+  s.is_own_process = [](pid_t pid) { return pid == 100 || pid == 101; };
+  s.euid = euid;
+  s.has_systemd_user_session = [] { return false; };
+  return s;
+}
+
+TEST(LimitsBackendChoice, HybridHostFallsBackToTheWatchdogAndSaysWhy) {
+  FakeCgroupFs fake;
+  fake.put("unified", "cgroup.controllers", fixture("cgroup.controllers.hybrid_host"));
+  fake.put("unified", "cgroup.subtree_control", "");
+  fake.put("unified", "cgroup.procs", "100\n101\n555\n");
+  fake.put("", "proc_self_cgroup", fixture("proc_self_cgroup.hybrid"));
+  auto probe = probe_cgroups(sources(fake, true));
+  EXPECT_EQ(probe.layout, Layout::hybrid);
+  EXPECT_EQ(probe.v2_mount, fake.root() / "unified");
+  EXPECT_EQ(probe.own_path, "/");
+  EXPECT_TRUE(probe.mount_is_real_root);
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  EXPECT_NE(choice.reason.find("hybrid"), std::string::npos) << choice.reason;
+  EXPECT_NE(choice.reason.find("only hugetlb"), std::string::npos) << choice.reason;
+  ASSERT_FALSE(choice.fixes.empty());
+  EXPECT_NE(choice.fixes[0].find("systemd.unified_cgroup_hierarchy=1"), std::string::npos);
+}
+
+TEST(LimitsBackendChoice, RootInTheRootCgroupOfAPureV2MachineUsesTheRoot) {
+  FakeCgroupFs fake;  // like the VM: guardian as root in "/"
+  fake.put("", "cgroup.controllers", fixture("cgroup.controllers.vm_root"));
+  fake.put("", "cgroup.subtree_control", "cpu memory pids\n");
+  fake.put("", "cgroup.procs", "1\n100\n101\n");
+  fake.put("", "proc_self_cgroup", fixture("proc_self_cgroup.root"));
+  fake.cgroup("init.scope");
+  auto probe = probe_cgroups(sources(fake, false));
+  EXPECT_EQ(probe.layout, Layout::unified);
+  EXPECT_TRUE(probe.own_is_root);
+  EXPECT_TRUE(probe.mount_is_real_root);
+  EXPECT_TRUE(probe.has_kill_file);  // seen in a child: the root itself has no cgroup.kill
+  EXPECT_EQ(probe.foreign_procs, (std::vector<pid_t>{1}));
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.parent_dir, "");
+  EXPECT_FALSE(choice.move_self_to_leaf);  // the root is exempt from "no internal processes"
+  EXPECT_EQ(choice.controllers, (std::vector<std::string>{"memory", "cpu", "pids"}));
+  EXPECT_TRUE(choice.fixes.empty());
+}
+
+TEST(LimitsBackendChoice, DelegatedScopeMovesGuardianIntoALeafFirst) {
+  FakeCgroupFs fake;
+  const std::string scope = "user.slice/user-1000.slice/user@1000.service/app.slice/guardian.scope";
+  fake.put("", "cgroup.controllers", fixture("cgroup.controllers.vm_root"));
+  fake.put("", "cgroup.subtree_control", "cpu memory pids\n");
+  fake.put("", "proc_self_cgroup", fixture("proc_self_cgroup.user_scope"));
+  fake.cgroup(scope);
+  fake.put(scope, "cgroup.procs", "100\n101\n");
+  fake.put(scope, "memory.max", "4294967296\n");
+  fake.put("user.slice", "cpu.max", "200000 100000\n");
+  auto probe = probe_cgroups(sources(fake, false, 1000));
+  EXPECT_FALSE(probe.own_is_root);
+  EXPECT_TRUE(probe.own_writable);
+  EXPECT_TRUE(probe.foreign_procs.empty());
+  EXPECT_EQ(probe.enclosing_memory_bytes, std::optional<std::uint64_t>(4294967296));
+  EXPECT_EQ(probe.enclosing_cpu_cores, std::optional<double>(2.0));
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.parent_dir, scope);
+  EXPECT_TRUE(choice.move_self_to_leaf);
+}
+
+CgroupProbe unified_user_probe() {
+  CgroupProbe probe;
+  probe.layout = Layout::unified;
+  probe.v2_mount = "/sys/fs/cgroup";
+  probe.own_path = "/user.slice/user-1000.slice/session-3.scope";
+  probe.own_visible = true;
+  probe.mount_is_real_root = true;
+  probe.root_controllers = {"cpu", "memory", "pids"};
+  probe.own_controllers = {"memory", "pids"};
+  probe.own_procs = {100, 101, 77};
+  probe.foreign_procs = {77};  // the login shell
+  probe.euid = 1000;
+  return probe;
+}
+
+TEST(LimitsBackendChoice, ASessionScopeWithAShellIsNotUsable) {
+  auto probe = unified_user_probe();
+  probe.own_writable = false;
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  EXPECT_NE(choice.reason.find("not writable by uid 1000"), std::string::npos) << choice.reason;
+  ASSERT_FALSE(choice.fixes.empty());
+  EXPECT_NE(choice.fixes[0].find("systemd-run --user --scope -p Delegate=yes"), std::string::npos);
+  probe.own_writable = true;
+  choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  EXPECT_NE(choice.reason.find("other process"), std::string::npos) << choice.reason;
+}
+
+TEST(LimitsBackendChoice, RootWithAShellInItsCgroupUsesTheRootCgroup) {
+  auto probe = unified_user_probe();
+  probe.euid = 0;
+  probe.own_writable = true;
+  probe.root_writable = true;
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.parent_dir, "");
+  EXPECT_FALSE(choice.move_self_to_leaf);
+}
+
+TEST(LimitsBackendChoice, MissingCpuControllerIsNamedWithTheDropInFix) {
+  auto probe = unified_user_probe();
+  probe.own_writable = true;
+  probe.foreign_procs.clear();
+  probe.own_procs = {100};
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.missing_controllers, (std::vector<std::string>{"cpu"}));
+  bool drop_in = false;
+  for (const auto& fix : choice.fixes) drop_in = drop_in || fix.find("user@.service.d/delegate.conf") != std::string::npos;
+  EXPECT_TRUE(drop_in);
+}
+
+TEST(LimitsBackendChoice, NoMemoryControllerMeansTheWatchdog) {
+  auto probe = unified_user_probe();
+  probe.own_writable = true;
+  probe.foreign_procs.clear();
+  probe.own_controllers = {"pids"};
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  EXPECT_NE(choice.reason.find("memory controller is not delegated"), std::string::npos) << choice.reason;
+}
+
+TEST(LimitsBackendChoice, ExplicitChoicesWin) {
+  auto probe = unified_user_probe();
+  EXPECT_EQ(choose_backend(probe, "auto", true).backend, Backend::none);
+  EXPECT_EQ(choose_backend(probe, "auto", true).reason, "--no-limits");
+  EXPECT_EQ(choose_backend(probe, "none", false).backend, Backend::none);
+  EXPECT_EQ(choose_backend(probe, "watchdog", false).backend, Backend::watchdog);
+  CgroupProbe nothing;
+  EXPECT_EQ(choose_backend(nothing, "auto", false).backend, Backend::watchdog);
+  nothing.layout = Layout::legacy;
+  EXPECT_NE(choose_backend(nothing, "auto", false).reason.find("only cgroup v1"), std::string::npos);
+}
+
+TEST(LimitsBackendChoice, AContainerRootWithOnlyGuardianIsUsedThroughALeaf) {
+  CgroupProbe probe;  // docker run --cgroupns=private … guardian run: guardian is PID 1 in "/"
+  probe.layout = Layout::unified;
+  probe.v2_mount = "/sys/fs/cgroup";
+  probe.own_path = "/";
+  probe.own_visible = true;
+  probe.own_is_root = true;
+  probe.mount_is_real_root = false;  // the namespace root has cgroup.events
+  probe.root_controllers = probe.own_controllers = {"cpu", "memory", "pids"};
+  probe.own_writable = probe.root_writable = true;
+  probe.own_procs = {1, 7};
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.parent_dir, "");
+  EXPECT_TRUE(choice.move_self_to_leaf);
+}
+
+}  // namespace
+}  // namespace guardian::limits

@@ -1,0 +1,219 @@
+// The cgroup v2 backend on a real kernel: boots the cgroup2 VM (../shared/cgroup2-vm) once,
+// runs limits_scenarios.sh there (the real guardian binary on guardian-target), and checks
+// each scenario's exit code, output, report and the cgroups left behind.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace {
+
+using Json = nlohmann::json;
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+struct Section {
+  std::map<std::string, std::string> parts;
+  std::string part(const std::string& name) const {
+    auto it = parts.find(name);
+    return it == parts.end() ? std::string() : it->second;
+  }
+  std::string trimmed(const std::string& name) const {
+    std::string text = part(name);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.erase(0, 1);
+    return text;
+  }
+  int exit_code() const {
+    auto text = trimmed("exit");
+    return text.empty() ? -1 : std::stoi(text);
+  }
+  Json report() const {
+    auto text = trimmed("report");
+    if (text.empty()) return Json();
+    return Json::parse(text, nullptr, false);
+  }
+};
+
+class LimitsVm : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string command = std::string(CG2VM_RUN) + " --timeout 900 --mem 512M --cpus 2 --copy " + GUARDIAN_BIN +
+                          " --copy " + GUARDIAN_TARGET_BIN + " --copy " + SCENARIOS + " -- /bin/sh " + SCENARIOS +
+                          " " + GUARDIAN_BIN + " " + GUARDIAN_TARGET_BIN + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    char buffer[4096];
+    std::size_t n;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) raw_.append(buffer, n);
+    vm_status_ = ::pclose(pipe);
+    parse();
+  }
+
+  static void parse() {
+    std::istringstream in(raw_);
+    std::string line, section, part;
+    while (std::getline(in, line)) {
+      if (line.rfind("@@@ begin ", 0) == 0) {
+        section = line.substr(10);
+        part.clear();
+        sections_[section];
+      } else if (line.rfind("@@@ end ", 0) == 0) {
+        section.clear();
+      } else if (line.rfind("@@ ", 0) == 0 && !section.empty()) {
+        part = line.substr(3);
+        sections_[section].parts[part];
+      } else if (!section.empty() && !part.empty()) {
+        sections_[section].parts[part] += line + "\n";
+      }
+    }
+  }
+
+  static const Section& section(const std::string& name) {
+    static const Section empty;
+    auto it = sections_.find(name);
+    if (it == sections_.end()) {
+      ADD_FAILURE() << "the VM did not run scenario '" << name << "' (vm-run status " << vm_status_
+                    << "); its output:\n"
+                    << raw_;
+      return empty;
+    }
+    return it->second;
+  }
+
+  static std::string raw_;
+  static int vm_status_;
+  static std::map<std::string, Section> sections_;
+};
+
+std::string LimitsVm::raw_;
+int LimitsVm::vm_status_ = -1;
+std::map<std::string, Section> LimitsVm::sections_;
+
+std::string describe(const Section& s) {
+  return "exit " + s.trimmed("exit") + "\n--- stderr:\n" + s.part("stderr") + "--- stdout:\n" + s.part("stdout") +
+         "--- report:\n" + s.part("report");
+}
+
+void expect_memory_ceiling_kill(const Section& s) {
+  EXPECT_EQ(s.exit_code(), 137) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << "guardian must survive and write its report\n" << describe(s);
+  EXPECT_EQ(report["killed_by"], "memory_ceiling") << describe(s);
+  EXPECT_EQ(report["enforcement"]["backend"], "cgroup_v2") << describe(s);
+  ASSERT_TRUE(report.contains("ceiling_kill")) << describe(s);
+  EXPECT_EQ(report["ceiling_kill"]["ceiling"], 64 * MiB);
+  EXPECT_GE(report["ceiling_kill"]["oom_kills"].get<int>(), 1);
+  EXPECT_LE(report["ceiling_kill"]["peak"].get<std::uint64_t>(), 64 * MiB);
+  EXPECT_GE(report["enforcement"]["memory"]["events"]["oom_kill"].get<int>(), 1);
+  EXPECT_EQ(report["alerts"]["by_type"]["MEMORY_CEILING_KILL"]["emitted"], 1) << report["alerts"].dump();
+  EXPECT_NE(s.part("stderr").find("memory ceiling"), std::string::npos) << describe(s);
+  EXPECT_EQ(s.part("stdout").find("allocated 256 MB"), std::string::npos) << "the allocation must not complete";
+}
+
+void expect_cpu_held_at_half_a_core(const Section& s) {
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  ASSERT_TRUE(report["enforcement"].contains("cpu")) << describe(s);
+  double usage_s = report["enforcement"]["cpu"]["usage_usec"].get<double>() / 1e6;
+  double cores = usage_s / 8.0;  // `spin 2 8` spins for 8 s of wall time
+  EXPECT_NEAR(cores, 0.5, 0.05) << "usage " << usage_s << " s over 8 s\n" << describe(s);
+  EXPECT_GT(report["enforcement"]["cpu"]["nr_throttled"].get<int>(), 0);
+  EXPECT_GT(report["enforcement"]["cpu"]["throttled_usec"].get<std::uint64_t>(), 0u);
+}
+
+TEST_F(LimitsVm, AllocatingFourTimesTheCeilingIsKilledAndNamedWhileGuardianSurvives) {
+  expect_memory_ceiling_kill(section("memory"));
+}
+
+TEST_F(LimitsVm, CpuMaxHoldsATwoThreadSpinnerAtItsCeiling) {
+  const auto& s = section("cpu");
+  EXPECT_EQ(s.trimmed("vm_cpus"), "2") << "two threads need two CPUs to want more than the ceiling";
+  expect_cpu_held_at_half_a_core(s);
+}
+
+TEST_F(LimitsVm, AForkBombStopsAtPidsMax) {
+  const auto& s = section("forkbomb");
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  std::smatch match;
+  std::string out = s.part("stdout");
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("tree (\\d+)"))) << describe(s);
+  int tree = std::stoi(match[1]);
+  EXPECT_LE(tree, 16) << describe(s);
+  EXPECT_GE(tree, 8) << describe(s);
+  EXPECT_NE(s.part("stderr").find("fork: Resource temporarily unavailable"), std::string::npos) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_GT(report["enforcement"]["pids"]["refused_forks"].get<int>(), 0);
+  EXPECT_LE(report["enforcement"]["pids"]["peak"].get<int>(), 16);
+  EXPECT_NE(s.part("stderr").find("pids ceiling"), std::string::npos) << describe(s);
+}
+
+TEST_F(LimitsVm, ASetsidDoubleForkedDaemonIsGoneAfterTheRun) {
+  const auto& s = section("daemon");
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  EXPECT_NE(s.part("stdout").find("escapee "), std::string::npos) << describe(s);
+  EXPECT_EQ(s.trimmed("escapee_alive"), "no");
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object());
+  EXPECT_GE(report["leftover_processes_killed"].get<int>(), 1) << describe(s);
+}
+
+TEST_F(LimitsVm, ThePayloadIsInItsCgroupFromItsFirstInstruction) {
+  const auto& s = section("first_instruction");
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  EXPECT_TRUE(std::regex_match(s.trimmed("stdout"), std::regex("0::/guardian-[0-9]+/main"))) << describe(s);
+}
+
+TEST_F(LimitsVm, FreezeKillThawEndsATreeThatIgnoresSigterm) {
+  const auto& s = section("freeze_kill");
+  EXPECT_EQ(s.exit_code(), 124) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["enforcement"]["kill_method"], "freeze+kill+thaw") << describe(s);
+  EXPECT_EQ(report["killed_by"], "timeout");
+}
+
+TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroup) {
+  const auto& s = section("guardian_sigkill");
+  EXPECT_FALSE(s.trimmed("pids_before").empty()) << "the command never ran\n" << s.part("pids_before");
+  EXPECT_NE(s.part("populated_after").find("populated 0"), std::string::npos) << s.part("populated_after");
+  EXPECT_EQ(s.trimmed("escapee_alive"), "no");
+  // The killed guardian could not remove its cgroups; the next run does.
+  const auto& next = section("after_sigkill");
+  EXPECT_EQ(next.exit_code(), 0) << describe(next);
+  EXPECT_EQ(next.trimmed("leftover_cgroups"), "");
+  Json report = next.report();
+  ASSERT_TRUE(report.is_object());
+  bool noted = false;
+  for (const auto& note : report["enforcement"]["notes"]) noted = noted || note.get<std::string>().find("removed 1") == 0;
+  EXPECT_TRUE(noted) << report["enforcement"].dump(2);
+}
+
+TEST_F(LimitsVm, NoCgroupDirectoryIsLeftAfterAnyRun) {
+  for (const char* name : {"memory", "cpu", "forkbomb", "daemon", "first_instruction", "freeze_kill",
+                           "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
+    EXPECT_EQ(section(name).trimmed("leftover_cgroups"), "") << name;
+}
+
+TEST_F(LimitsVm, ANonRootUserRunsInADelegatedSubtree) {
+  expect_memory_ceiling_kill(section("delegated_memory"));
+  const auto& first = section("delegated_first_instruction");
+  EXPECT_TRUE(std::regex_match(first.trimmed("stdout"), std::regex("0::/delegated/guardian-[0-9]+/main")))
+      << describe(first);
+  Json report = first.report();
+  ASSERT_TRUE(report.is_object()) << describe(first);
+  bool moved = false;
+  for (const auto& note : report["enforcement"]["notes"])
+    moved = moved || note.get<std::string>().find("moved guardian into") == 0;
+  EXPECT_TRUE(moved) << report["enforcement"].dump(2);
+  expect_cpu_held_at_half_a_core(section("delegated_cpu"));
+  // guardian moved itself back and removed everything it created.
+  EXPECT_EQ(section("delegated_cpu").trimmed("delegated_children"), "");
+}
+
+}  // namespace
