@@ -1,0 +1,103 @@
+// servers.* settings through the schema into a ServerSpec: defaults per server, flags'
+// names, errors that name the key and the fix.
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "guardian/config/config.hpp"
+#include "guardian/supervise/server_spec.hpp"
+
+namespace guardian::supervise {
+namespace {
+
+using namespace std::chrono_literals;
+using config::Config;
+using config::ConfigError;
+using config::Origin;
+
+Origin from_file() { return Origin{Origin::Layer::file, "guardian.toml:1"}; }
+
+TEST(ServerSpec, DefaultsApplyToEveryServer) {
+  Config config = Config::defaults();
+  config.set("servers.api.command", "uvicorn app:app --port 8000", from_file());
+  config.set("servers.api.health", "http://127.0.0.1:8000/health", from_file());
+  auto specs = ServerSpec::all_from_config(config);
+  ASSERT_EQ(specs.size(), 1u);
+  const auto& spec = specs[0];
+  EXPECT_EQ(spec.name, "api");
+  EXPECT_EQ(spec.argv, (std::vector<std::string>{"/bin/sh", "-c", "uvicorn app:app --port 8000"}));
+  EXPECT_EQ(spec.lifecycle.startup_timeouts, (std::vector<std::chrono::milliseconds>{90s, 120s, 180s, 240s}));
+  EXPECT_EQ(spec.lifecycle.unhealthy_after, 3u);
+  EXPECT_EQ(spec.lifecycle.stable_uptime, 60s);
+  EXPECT_EQ(spec.lifecycle.breaker_failures, 5u);
+  EXPECT_EQ(spec.lifecycle.breaker_window, 600s);
+  EXPECT_EQ(spec.lifecycle.restart, health::RestartPolicy::always);
+  EXPECT_EQ(spec.slow.warning, 2s);
+  EXPECT_EQ(spec.slow.critical, 5s);
+  EXPECT_FALSE(spec.pinned_probe_interval.has_value()) << "the monitor level decides by default";
+  EXPECT_TRUE(spec.uvicorn);
+  EXPECT_EQ(spec.stop_signals, (std::vector<int>{SIGINT, SIGTERM}));  // uvicorn's graceful stop
+  ASSERT_TRUE(spec.probe.has_value());
+  EXPECT_TRUE(std::holds_alternative<health::HttpTarget>(*spec.probe));
+}
+
+TEST(ServerSpec, SettingsScaleDownPerServer) {
+  Config config = Config::defaults();
+  config.set("servers.web.command", "node server.js", from_file());
+  config.set("servers.web.startup_timeouts", "1s,2s,3s", from_file());
+  config.set("servers.web.probe_interval", "200ms", from_file());
+  config.set("servers.web.restart", "on-failure", from_file());
+  config.set("servers.web.stop_signal", "SIGQUIT", from_file());
+  auto spec = ServerSpec::from_config(config, "web");
+  EXPECT_EQ(spec.lifecycle.startup_timeouts, (std::vector<std::chrono::milliseconds>{1s, 2s, 3s}));
+  EXPECT_EQ(spec.pinned_probe_interval, 200ms);
+  EXPECT_EQ(spec.lifecycle.restart, health::RestartPolicy::on_failure);
+  EXPECT_EQ(spec.stop_signals, (std::vector<int>{SIGQUIT, SIGTERM}));
+  EXPECT_FALSE(spec.probe.has_value());
+  EXPECT_FALSE(spec.uvicorn);
+}
+
+TEST(ServerSpec, MissingCommandSaysHowToGiveOne) {
+  Config config = Config::defaults();
+  config.set("servers.api.health", "http://127.0.0.1:8000/health", from_file());
+  try {
+    ServerSpec::from_config(config, "api");
+    FAIL() << "no command must be an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--server api="), std::string::npos) << e.what();
+  }
+}
+
+TEST(ServerSpec, BadHealthCheckNamesTheKeyAndTheForms) {
+  Config config = Config::defaults();
+  config.set("servers.api.command", "x", from_file());
+  config.set("servers.api.health", "localhost:8000", from_file());
+  try {
+    ServerSpec::from_config(config, "api");
+    FAIL() << "a bad health check must be an error";
+  } catch (const ConfigError& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("servers.api.health"), std::string::npos) << what;
+    EXPECT_NE(what.find("http://"), std::string::npos) << what;
+  }
+}
+
+TEST(ServerSpec, SchemaValidatesServerKeys) {
+  Config config = Config::defaults();
+  EXPECT_THROW(config.set("servers.api.restart", "sometimes", from_file()), ConfigError);
+  EXPECT_THROW(config.set("servers.api.startup_timeouts", "90s,soon", from_file()), ConfigError);
+  EXPECT_THROW(config.set("servers.api.unhealthy_after", "three", from_file()), ConfigError);
+  EXPECT_THROW(config.set("servers.api.no_such_key", "1", from_file()), ConfigError);
+}
+
+TEST(ServerSpec, CommandGivenAsArgvIsLookedUp) {
+  Config config = Config::defaults();
+  auto spec = ServerSpec::from_config(config, "server", std::vector<std::string>{"sh", "-c", "true"});
+  EXPECT_EQ(spec.argv[0], "sh");
+  EXPECT_TRUE(spec.program.is_absolute());
+  EXPECT_THROW(ServerSpec::from_config(config, "server", std::vector<std::string>{"no-such-program-h5"}), ConfigError);
+  EXPECT_THROW(ServerSpec::from_config(config, "bad name", std::vector<std::string>{"sh"}), ConfigError);
+}
+
+}  // namespace
+}  // namespace guardian::supervise
