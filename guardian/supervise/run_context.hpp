@@ -13,6 +13,10 @@
 #include "guardian/report/run_report.hpp"
 #include "guardian/supervise/run_options.hpp"
 
+namespace guardian::monitor {
+class Monitor;  // guardian/monitor/monitor.hpp
+}
+
 namespace guardian::supervise {
 
 struct RunContext {
@@ -26,6 +30,10 @@ struct RunContext {
   std::string run_id;
   std::filesystem::path run_dir;
   std::string marker_entry;  // "GUARDIAN_RUN_ID=<id>": every process of the run inherits it
+  // The run's progressive monitor (level, level-change subscriptions, conditions, heavy
+  // phases, snapshots); set before any server or the command starts, null in tests that
+  // build a context without one.
+  monitor::Monitor* monitor = nullptr;
 };
 
 }  // namespace guardian::supervise
