@@ -13,6 +13,7 @@
 
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/make_limiter.hpp"
+#include "guardian/monitor/monitor.hpp"
 #include "guardian/process/command_lookup.hpp"
 #include "guardian/process/job_control.hpp"
 #include "guardian/process/orphan_reaper.hpp"
@@ -34,8 +35,6 @@ namespace {
 using namespace std::chrono_literals;
 using process::ExitStatus;
 namespace exit_code = process::exit_code;
-
-constexpr std::chrono::milliseconds kSampleInterval = 1000ms;
 
 std::vector<std::string> child_environment(const report::RunDirectory& run) {
   std::vector<std::string> env;
@@ -70,11 +69,12 @@ class RunSession {
         reaper_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         more_signals_(io_, SIGQUIT, SIGUSR1, SIGUSR2),
-        timeout_timer_(io_),
-        sample_timer_(io_) {}
+        timeout_timer_(io_) {}
 
   int run(const std::filesystem::path& program) {
     const std::string& marker = context_.marker_entry;
+    monitor_.emplace(context_, monitor::MonitorSettings::from_config(config_, options_.mode, options_.working_dir));
+    context_.monitor = &*monitor_;
     if (!alerts_.journal_problem().empty())
       log_.warning("alerts", "journal.unavailable", alerts_.journal_problem());
     // Before any thread exists: the sentinel is forked code.
@@ -150,7 +150,7 @@ class RunSession {
         if (!error) on_timeout();
       });
     }
-    sample();
+    monitor_->watch(command_->limiter(), pid, {sentinel_.pid()});
     io_.run();
     return finish();
   }
@@ -257,22 +257,12 @@ class RunSession {
                 {{"processes", command_->leftovers_signalled()}});
     if (command_->escalated())
       log_.warning("supervisor", "tree.killed", "the tree did not end within the grace period: SIGKILL sent");
-    sample_timer_.cancel();
+    monitor_->stop();
     if (job_control_) job_control_->stop();
     signals_.cancel();
     more_signals_.cancel();
     reaper_.stop();
     io_.stop();
-  }
-
-  void sample() {
-    auto usage = command_->limiter().sample();
-    peak_memory_bytes_ = std::max(peak_memory_bytes_, usage.memory_peak_bytes.value_or(usage.memory_bytes));
-    peak_processes_ = std::max<std::uint64_t>(peak_processes_, usage.processes);
-    sample_timer_.expires_after(kSampleInterval);
-    sample_timer_.async_wait([this](const boost::system::error_code& error) {
-      if (!error) sample();
-    });
   }
 
   int finish() {
@@ -286,8 +276,9 @@ class RunSession {
     report_.cpu_time_ms = report_.user_cpu_ms + report_.system_cpu_ms;
     // ru_maxrss is the largest single descendant: a floor for the tree's peak between samples.
     report_.peak_memory_bytes =
-        std::max(peak_memory_bytes_, static_cast<std::uint64_t>(children.ru_maxrss) * 1024);
-    report_.processes_observed = std::max<std::uint64_t>(peak_processes_, 1);
+        std::max(monitor_->peak_memory_bytes(), static_cast<std::uint64_t>(children.ru_maxrss) * 1024);
+    report_.processes_observed = std::max<std::uint64_t>(monitor_->peak_processes(), 1);
+    report_.sections["monitor"] = monitor_->report_section();
     report_.leftover_processes_killed = command_->leftovers_signalled();
     report_.escalated_to_kill = command_->escalated();
 
@@ -325,15 +316,13 @@ class RunSession {
   std::optional<process::ForegroundTerminal> terminal_;
   std::optional<process::JobControl> job_control_;
   std::optional<SupervisedCommand> command_;
+  std::optional<monitor::Monitor> monitor_;  // after command_: it samples command_'s limiter
   std::optional<RunServers> servers_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set more_signals_;
   boost::asio::steady_timer timeout_timer_;
-  boost::asio::steady_timer sample_timer_;
   std::optional<ExitStatus> exit_status_;
   int stop_signals_ = 0;
-  std::uint64_t peak_memory_bytes_ = 0;
-  std::uint64_t peak_processes_ = 0;
 };
 
 }  // namespace
@@ -342,6 +331,8 @@ Supervisor::Supervisor(RunOptions options, const config::Config& config)
     : options_(std::move(options)), config_(config) {}
 
 int Supervisor::run() {
+  // A bad monitor/protector setting ends the run before anything is created (throws ConfigError).
+  (void)monitor::MonitorSettings::from_config(config_, options_.mode, options_.working_dir);
   report::Console console(options_.quiet);
   report::RunReport report;
   report.command = options_.command;
