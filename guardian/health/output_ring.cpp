@@ -25,16 +25,19 @@ std::vector<std::string> LineSplitter::feed(std::string_view chunk) {
   std::vector<std::string> lines;
   while (!chunk.empty()) {
     auto newline = chunk.find('\n');
-    auto piece = chunk.substr(0, newline);
-    pending_.append(piece);
-    chunk = newline == std::string_view::npos ? std::string_view{} : chunk.substr(newline + 1);
-    if (newline != std::string_view::npos) {
-      lines.push_back(std::move(pending_));
-      pending_.clear();
-    } else if (pending_.size() >= max_line_bytes_) {
-      lines.push_back(std::move(pending_));
-      pending_.clear();
+    std::size_t room = max_line_bytes_ > pending_.size() ? max_line_bytes_ - pending_.size() : 0;
+    if (newline != std::string_view::npos && newline <= room) {
+      pending_.append(chunk.substr(0, newline));
+      chunk.remove_prefix(newline + 1);
+    } else {
+      // No newline within the limit: a piece of a very long line becomes a line of its own.
+      auto take = std::min(room, chunk.size());
+      pending_.append(chunk.substr(0, take));
+      chunk.remove_prefix(take);
+      if (pending_.size() < max_line_bytes_) break;
     }
+    lines.push_back(std::move(pending_));
+    pending_.clear();
   }
   return lines;
 }

@@ -24,7 +24,7 @@ TEST(StartupSchedule, GrowsPerFailedAttemptThenRepeatsTheLast) {
 }
 
 TEST(StartupSchedule, EmptyListMeansTheDefaults) {
-  StartupSchedule schedule({});
+  StartupSchedule schedule(std::vector<Milliseconds>{});
   EXPECT_EQ(schedule.timeouts(), StartupSchedule::default_timeouts());
 }
 
