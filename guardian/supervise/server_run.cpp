@@ -3,9 +3,24 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "guardian/monitor/monitor.hpp"
 #include "guardian/process/exit_status.hpp"
 
 namespace guardian::supervise {
+namespace {
+
+// Probes follow the monitor's level (NORMAL 5s, INTENSIVE 1s, CRITICAL 500ms), but IDLE
+// must not make a dead server take minutes to notice: never slower than NORMAL.
+std::chrono::milliseconds probe_interval_for(const monitor::Monitor& monitor, monitor::Level level) {
+  const auto& intervals = monitor.settings().intervals;
+  return std::min(intervals[level].check_interval, intervals[monitor::Level::normal].check_interval);
+}
+
+monitor::Severity to_monitor(alerts::Severity severity) {
+  return severity == alerts::Severity::critical ? monitor::Severity::critical : monitor::Severity::warning;
+}
+
+}  // namespace
 
 RunServers::RunServers(RunContext& context, process::OrphanReaper& reaper, process::Sentinel& sentinel)
     : context_(context), reaper_(reaper), sentinel_(sentinel) {}
@@ -25,7 +40,25 @@ std::optional<int> RunServers::start_and_wait() {
   hooks.release = [this](pid_t pid) { reaper_.disown(pid); };
   hooks.watch_group = [this](pid_t pid) { sentinel_.watch_group(pid); };
   hooks.running_test = [] { return nlohmann::json(); };  // the test-runner adapter fills this in later
+  if (auto* monitor = context_.monitor) {
+    // A server down takes the monitor to CRITICAL; a failed probe to at least INTENSIVE.
+    hooks.condition = [monitor](const std::string& key, std::optional<alerts::Severity> severity,
+                                const std::string& reason) {
+      if (severity) monitor->raise_condition(key, to_monitor(*severity), reason);
+      else monitor->clear_condition(key);
+    };
+    hooks.pulse = [monitor](alerts::Severity severity, const std::string& reason) {
+      monitor->pulse(to_monitor(severity), reason);
+    };
+  }
   fleet_.emplace(context_, std::move(specs), std::move(hooks));
+  if (auto* monitor = context_.monitor) {
+    fleet_->set_probe_interval(probe_interval_for(*monitor, monitor->level()));
+    monitor->on_level_change([this, monitor, alive = std::weak_ptr<bool>(alive_)](const monitor::LevelChange& change) {
+      if (alive.expired() || !fleet_) return;
+      fleet_->set_probe_interval(probe_interval_for(*monitor, change.to));
+    });
+  }
 
   context_.console.info(fmt::format("starting server{} {}; the command starts once {} healthy",
                                     names.size() > 1 ? "s" : "", fmt::join(names, ", "),

@@ -4,6 +4,7 @@
 // and the reason for exit 125 if one gives up. Keeps the wiring in supervisor.cpp to a
 // few lines.
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "guardian/process/orphan_reaper.hpp"
@@ -44,6 +45,7 @@ class RunServers {
   std::optional<ServerFleet> fleet_;
   bool failed_ = false;
   bool finished_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // level listeners outlive nothing
 };
 
 }  // namespace guardian::supervise

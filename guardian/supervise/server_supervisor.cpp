@@ -326,8 +326,9 @@ void ServerSupervisor::healthy(const health::HealthyInfo& info) {
     context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_slow, alerts::Severity::warning, spec_.name,
                                             fmt::format("server '{}' started slowly", spec_.name), message, "health",
                                             context});
-    if (hooks_.condition) hooks_.condition(spec_.name, alerts::Severity::warning, message);
+    if (hooks_.pulse) hooks_.pulse(alerts::Severity::warning, message);
   }
+  condition("down", std::nullopt);
   if (down_alert_active_) {
     down_alert_active_ = false;
     auto message = fmt::format("server '{}' is healthy again after {}", spec_.name, human(info.startup_time));
@@ -366,10 +367,11 @@ void ServerSupervisor::probe_failing(unsigned consecutive, unsigned limit) {
   context_.console.info(message);
   context_.log.warning("servers", "server.probe_failed", message,
                        {{"server", spec_.name}, {"consecutive", consecutive}, {"limit", limit}, {"detail", detail}});
-  if (hooks_.condition) hooks_.condition(spec_.name, alerts::Severity::warning, message);
+  condition("probe", alerts::Severity::warning, message);
 }
 
 void ServerSupervisor::probe_recovered(unsigned failures) {
+  condition("probe", std::nullopt);
   context_.log.info("servers", "server.probe_recovered",
                     fmt::format("server '{}' answers its health check again after {} failure(s)", spec_.name, failures),
                     {{"server", spec_.name}, {"failures", failures}});
@@ -387,7 +389,7 @@ void ServerSupervisor::slow_probe(health::ProbeClass probe_class, Milliseconds l
   context_.log.warning("servers", "server.slow", message, context);
   context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_slow, severity, spec_.name,
                                           fmt::format("server '{}' is slow", spec_.name), message, "health", context});
-  if (hooks_.condition) hooks_.condition(spec_.name, severity, message);
+  if (hooks_.pulse) hooks_.pulse(severity, message);
 }
 
 void ServerSupervisor::down(const health::DownInfo& info) {
@@ -405,7 +407,8 @@ void ServerSupervisor::down(const health::DownInfo& info) {
   context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_down, alerts::Severity::critical, spec_.name,
                                           fmt::format("server '{}' is down", spec_.name), message, "health", context});
   down_alert_active_ = true;
-  if (hooks_.condition) hooks_.condition(spec_.name, alerts::Severity::critical, message);
+  condition("probe", std::nullopt);
+  condition("down", alerts::Severity::critical, message);
 }
 
 void ServerSupervisor::gave_up(const health::GiveUpInfo& info) {
@@ -416,15 +419,24 @@ void ServerSupervisor::gave_up(const health::GiveUpInfo& info) {
   context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::critical, alerts::Severity::critical, spec_.name,
                                           fmt::format("server '{}' given up", spec_.name), failure_message(), "health",
                                           context});
-  if (hooks_.condition) hooks_.condition(spec_.name, alerts::Severity::critical, message);
+  condition("probe", std::nullopt);
+  condition("down", alerts::Severity::critical, message);
 }
 
 void ServerSupervisor::settled(health::ServerState state) {
+  // Stopped on request, or down for good by its policy: nothing left for the monitor to watch.
+  condition("probe", std::nullopt);
+  condition("down", std::nullopt);
   context_.log.info("servers", "server.settled", fmt::format("server '{}' {}", spec_.name, to_string(state)),
                     {{"server", spec_.name}, {"state", to_string(state)}});
 }
 
 // ---- messages and report ----------------------------------------------------------------
+
+void ServerSupervisor::condition(std::string_view what, std::optional<alerts::Severity> severity,
+                                 const std::string& reason) {
+  if (hooks_.condition) hooks_.condition(fmt::format("server.{}.{}", spec_.name, what), severity, reason);
+}
 
 std::string ServerSupervisor::test_phrase() const {
   if (!hooks_.running_test) return {};

@@ -32,9 +32,13 @@ struct ServerHooks {
   std::function<void(pid_t)> release;
   /// A server's process group: the sentinel kills it if guardian dies without cleaning up.
   std::function<void(pid_t)> watch_group;
-  /// A condition worth the monitor's attention: warning (a failed probe, slow answers) or
-  /// critical (down, given up). The monitor raises its level on it.
-  std::function<void(const std::string& server, alerts::Severity severity, const std::string& reason)> condition;
+  /// A condition held until cleared (severity nullopt), for the monitor's level: key
+  /// "server.NAME.down" (critical: down or given up) or "server.NAME.probe" (warning: a
+  /// health check failed).
+  std::function<void(const std::string& key, std::optional<alerts::Severity> severity, const std::string& reason)>
+      condition;
+  /// A one-off event worth attention (a slow answer or a slow start).
+  std::function<void(alerts::Severity severity, const std::string& reason)> pulse;
   /// The test running right now ({"nodeid": …} from the test-runner adapter), or null.
   std::function<nlohmann::json()> running_test;
 };
@@ -99,6 +103,7 @@ class ServerSupervisor : private health::LifecycleObserver {
   nlohmann::json alert_context(std::string_view reason) const;
   std::string output_tail(std::size_t lines, std::string_view indent) const;
   std::string test_phrase() const;
+  void condition(std::string_view what, std::optional<alerts::Severity> severity, const std::string& reason = {});
 
   RunContext& context_;
   ServerSpec spec_;
