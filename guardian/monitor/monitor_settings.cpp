@@ -22,7 +22,9 @@ double percent_of(const config::Config& config, const std::string& key, double f
 }
 
 std::filesystem::path absolute_from(const std::filesystem::path& path, const std::filesystem::path& working_dir) {
-  return (path.is_absolute() ? path : working_dir / path).lexically_normal();
+  auto normal = (path.is_absolute() ? path : working_dir / path).lexically_normal();
+  if (!normal.has_filename() && normal != normal.root_path()) normal = normal.parent_path();  // "x/." → "x"
+  return normal;
 }
 
 Thresholds thresholds_for(const config::Config& config, const std::string& mode, const std::string& metric,

@@ -28,8 +28,11 @@ std::optional<LevelChange> ProgressiveMonitor::observe(SteadyTime now, std::opti
   if (tree_cpu_percent) cpu_percent_ = tree_cpu_percent;
   bool quiet = tree_cpu_percent && *tree_cpu_percent < settings_.idle_cpu_percent && conditions_.empty() &&
                heavy_phases_.empty();
+  // The CPU figure is a rate over the time since the previous check: a quiet reading
+  // means the tree has been quiet since then.
   if (!quiet) quiet_since_.reset();
-  else if (!quiet_since_) quiet_since_ = now;
+  else if (!quiet_since_) quiet_since_ = last_observed_.value_or(now);
+  last_observed_ = now;
   return evaluate(now);
 }
 

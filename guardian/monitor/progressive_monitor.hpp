@@ -92,6 +92,7 @@ class ProgressiveMonitor {
   std::string last_demand_reason_;
   std::optional<double> cpu_percent_;
   std::optional<SteadyTime> quiet_since_;  // under idle_cpu_percent with no condition since
+  std::optional<SteadyTime> last_observed_;
   std::map<Level, std::chrono::milliseconds> time_per_level_;
   std::map<Level, int> visits_;
 };
