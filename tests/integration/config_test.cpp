@@ -7,32 +7,50 @@
 namespace guardian::testing {
 namespace {
 
-// The line of `config show` output that mentions `key`, or "".
+// The line of `config show` output for exactly `key` (its first column), or "".
 std::string line_for(const RunResult& result, const std::string& key) {
   for (const auto& line : result.out_lines())
-    if (line.find(key) != std::string::npos) return line;
+    if (line.starts_with(key + " ") || line.starts_with(key + "\t")) return line;
   return "";
 }
 
 TEST_F(GuardianTest, ConfigShowNamesTheOriginOfEachValue) {
   std::ofstream(dir_ / "guardian.toml") << "# project settings\n[run]\nkill_after = \"3s\"\n";
-  SpawnOptions spawn = options({"config", "show"});
-  spawn.env.emplace_back("GUARDIAN_TIMEOUT", "7s");
+  SpawnOptions spawn = options({"config", "show", "--timeout", "9s"});
+  spawn.env.emplace_back("GUARDIAN_MODE", "test");
   GuardianProcess process(spawn);
   const RunResult result = process.wait(10s);
   ASSERT_EQ(result.exit_code, 0) << result.describe();
 
-  const std::string kill_after = line_for(result, "kill_after");
-  EXPECT_NE(kill_after.find("3s"), std::string::npos) << result.out;
-  EXPECT_NE(kill_after.find("guardian.toml:3"), std::string::npos) << result.out;
+  const std::string from_file = line_for(result, "run.kill_after");
+  EXPECT_NE(from_file.find("3s"), std::string::npos) << result.out;
+  EXPECT_NE(from_file.find("guardian.toml:3"), std::string::npos) << result.out;
 
-  const std::string timeout = line_for(result, "run.timeout");
-  EXPECT_NE(timeout.find("7s"), std::string::npos) << result.out;
-  EXPECT_NE(timeout.find("GUARDIAN_TIMEOUT"), std::string::npos) << result.out;
+  const std::string from_env = line_for(result, "mode");
+  EXPECT_NE(from_env.find("test"), std::string::npos) << result.out;
+  EXPECT_NE(from_env.find("env GUARDIAN_MODE"), std::string::npos) << result.out;
 
-  const std::string mode = line_for(result, "mode");
-  EXPECT_NE(mode.find("dev"), std::string::npos) << result.out;
-  EXPECT_NE(mode.find("default"), std::string::npos) << result.out;
+  const std::string from_flag = line_for(result, "run.timeout");
+  EXPECT_NE(from_flag.find("9s"), std::string::npos) << result.out;
+  EXPECT_NE(from_flag.find("flag"), std::string::npos) << result.out;
+
+  const std::string from_default = line_for(result, "run.runs_dir");
+  EXPECT_NE(from_default.find(".guardian/runs"), std::string::npos) << result.out;
+  EXPECT_NE(from_default.find("default"), std::string::npos) << result.out;
+}
+
+TEST_F(GuardianTest, ConfigShowPrefersFlagOverEnvironmentOverFile) {
+  std::ofstream(dir_ / "guardian.toml") << "[run]\ntimeout = \"5s\"\nkill_after = \"4s\"\n";
+  SpawnOptions spawn = options({"config", "show", "--timeout", "9s"});
+  spawn.env.emplace_back("GUARDIAN_TIMEOUT", "7s");
+  spawn.env.emplace_back("GUARDIAN_KILL_AFTER", "6s");
+  GuardianProcess process(spawn);
+  const RunResult result = process.wait(10s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_NE(line_for(result, "run.timeout").find("9s"), std::string::npos) << result.out;
+  const std::string kill_after = line_for(result, "run.kill_after");
+  EXPECT_NE(kill_after.find("6s"), std::string::npos) << result.out;
+  EXPECT_NE(kill_after.find("env GUARDIAN_KILL_AFTER"), std::string::npos) << result.out;
 }
 
 TEST_F(GuardianTest, ConfigValueFromTheFileIsUsedByRun) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -60,7 +61,12 @@ std::string random_marker() {
 
 }  // namespace
 
-std::string guardian_bin() { return GUARDIAN_BIN; }
+std::string guardian_bin() {
+  // Lets the suite run against another build or an installed guardian (and lets the
+  // suite's own sensitivity be checked against deliberately broken binaries).
+  const char* override_path = std::getenv("GUARDIAN_IT_BINARY");
+  return override_path != nullptr && *override_path != '\0' ? override_path : GUARDIAN_BIN;
+}
 std::string target_bin() { return GUARDIAN_TARGET_BIN; }
 
 std::string RunResult::describe() const {

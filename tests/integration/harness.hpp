@@ -22,7 +22,8 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-// Absolute paths of the binaries under test (compile definitions set by CMake).
+// Absolute paths of the binaries under test (compile definitions set by CMake);
+// GUARDIAN_IT_BINARY=/path/to/guardian in the test's environment replaces the first.
 std::string guardian_bin();
 std::string target_bin();
 

@@ -24,7 +24,7 @@ TEST_F(GuardianTest, WatchdogKillsATreeAboveItsMemoryCeilingAndNamesIt) {
   ASSERT_TRUE(report_json.contains("ceiling_kill")) << report_json.dump(2);
   EXPECT_EQ(report_json["ceiling_kill"].value("ceiling", 0ull), 64 * MiB);
   EXPECT_GT(report_json["ceiling_kill"].value("peak", 0ull), 64 * MiB);
-  EXPECT_GE(report_json.value("peak_memory_bytes", 0ull), 64 * MiB);
+  EXPECT_GE(report_json["resources"].value("peak_memory_bytes", 0ull), 64 * MiB);
   EXPECT_EQ(report_json["alerts"]["by_type"]["MEMORY_CEILING_KILL"].value("emitted", 0), 1)
       << report_json["alerts"].dump(2);
   bool logged = false;
@@ -35,16 +35,18 @@ TEST_F(GuardianTest, WatchdogKillsATreeAboveItsMemoryCeilingAndNamesIt) {
 
 TEST_F(GuardianTest, WatchdogDutyCyclesATwoThreadSpinnerToItsCpuCeiling) {
   const RunResult result =
-      run(run_target_reported({"--limits-backend", "watchdog", "--cpu", "0.5"}, {"spin", "2", "6"}), 40s);
+      run(run_target_reported({"--limits-backend", "watchdog", "--cpu", "0.2"}, {"spin", "2", "6"}), 40s);
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   const Json report_json = report();
   ASSERT_TRUE(report_json.is_object());
-  // `spin 2 6` spins for 6 s of wall time; two threads would use 12 CPU-seconds unheld.
-  const double cores = static_cast<double>(report_json.value("cpu_time_ms", 0)) / 6000.0;
-  EXPECT_NEAR(cores, 0.5, 0.5 * 0.15) << report_json.dump(2);
+  // `spin 2 6` spins for 6 s of wall time; two threads would use up to 12 CPU-seconds
+  // unheld. The ceiling is low (0.2 cores) so that even on a loaded, shared 2-core machine
+  // the spinner wants more than it: the test is about holding, not about getting CPU.
+  const double cores = static_cast<double>(report_json["resources"].value("cpu_time_ms", 0)) / 6000.0;
+  EXPECT_NEAR(cores, 0.2, 0.2 * 0.15) << report_json.dump(2);
   const Json& cpu = report_json["enforcement"]["cpu"];
-  EXPECT_GT(cpu.value("nr_throttled", 0), 10) << cpu.dump();
-  EXPECT_GT(cpu.value("throttled_usec", 0ull), 3000000ull) << cpu.dump();
+  EXPECT_GT(cpu.value("nr_throttled", 0), 5) << cpu.dump();
+  EXPECT_GT(cpu.value("throttled_usec", 0ull), 1000000ull) << cpu.dump();
 }
 
 TEST_F(GuardianTest, WatchdogLeavesATreeBelowItsCeilingsAlone) {
