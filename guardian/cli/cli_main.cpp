@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   std::vector<Subcommand> subcommands = {
       add_run_command(app, global),
       add_config_command(app, global),
+      add_doctor_command(app, global),
       add_serve_command(app, global),
   };
 

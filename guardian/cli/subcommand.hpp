@@ -34,6 +34,7 @@ std::optional<std::vector<std::string>> command_to_supervise(const GlobalOptions
 
 Subcommand add_run_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_config_command(CLI::App& app, GlobalOptions& global);
+Subcommand add_doctor_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_serve_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace guardian::cli

@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "guardian/config/quantity.hpp"
+#include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/process/command_lookup.hpp"
@@ -102,7 +103,10 @@ class RunSession {
         [this](const std::string& event, const std::string& message) {
           console_.error(message);
           log_.warning("limits", event, message);
+          if (auto alert = limits::limits_problem_alert(event, message)) alerts_.raise(std::move(*alert));
         }});
+    limiter->on_breach([this](const limits::Breach& breach) { on_ceiling_breach(breach); });
+    if (auto kill_file = limiter->kill_file(); !kill_file.empty()) sentinel_.watch_cgroup_kill_file(kill_file);
     report_.enforcement = limiter->report();
     std::string limits_line = limiter->summary();
 
@@ -239,6 +243,23 @@ class RunSession {
     command_->stop(SIGTERM, options_.kill_after);
   }
 
+  // A ceiling the tree hit (limits/): a memory-ceiling kill is named everywhere and ends the
+  // run with 137; the watchdog leaves the stopping to us, the kernel has already killed.
+  void on_ceiling_breach(const limits::Breach& breach) {
+    if (breach.kind != limits::Breach::Kind::memory_ceiling) {
+      console_.error(breach.message);
+      log_.warning("limits", "pids.ceiling", breach.message, breach.to_json());
+      return;
+    }
+    report_.killed_by = "memory_ceiling";
+    if (!report_.stop_reason) report_.stop_reason = "memory ceiling";
+    report_.sections["ceiling_kill"] = breach.to_json();
+    console_.error(breach.message + " — exit 137");
+    log_.write(report::Level::error, "limits", "memory.ceiling_kill", breach.message, breach.to_json());
+    alerts_.raise(limits::ceiling_kill_alert(breach, "main", options_.command.at(0)));
+    if (!breach.kernel_killed) command_->stop(SIGTERM, breach.grace);
+  }
+
   void on_command_exit(const ExitStatus& status) {
     exit_status_ = status;
     timeout_timer_.cancel();
@@ -285,9 +306,16 @@ class RunSession {
     const ExitStatus status = exit_status_.value_or(ExitStatus{});
     if (status.kind == ExitStatus::Kind::signaled) report_.signal = status.signal;
     else report_.child_exit_code = status.code;
+    // What the limiter knows at the end: throttling, peaks, OOM kills (cgroup: read before removal).
+    report_.enforcement = command_->limiter().report();
+    report_.peak_memory_bytes =
+        std::max(report_.peak_memory_bytes, command_->limiter().sample().memory_peak_bytes.value_or(0));
     if (report_.timed_out) {
       report_.outcome = "timed_out";
       report_.exit_code = exit_code::timed_out;
+    } else if (report_.killed_by == "memory_ceiling") {
+      report_.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
+      report_.exit_code = 128 + SIGKILL;  // 137, however the watchdog's SIGTERM ended it
     } else {
       report_.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
       report_.exit_code = status.shell_code();
