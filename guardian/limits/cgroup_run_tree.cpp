@@ -8,13 +8,17 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "guardian/limits/cgroup_cpu.hpp"
 #include "guardian/limits/cgroup_formats.hpp"
+#include "guardian/limits/cgroup_memory.hpp"
+#include "guardian/limits/cgroup_pids.hpp"
 
 namespace guardian::limits {
 namespace {
 
 constexpr std::string_view kRunPrefix = "guardian-";
 constexpr std::string_view kSelfLeaf = "supervisor";
+constexpr std::string_view kTreeNode = "tree";
 
 std::string controller_list(const std::vector<std::string>& names, char sign) {
   std::string out;
@@ -43,8 +47,12 @@ bool remove_tree(const CgroupFs& fs, const std::string& dir) {
 
 }  // namespace
 
-CgroupRunTree::CgroupRunTree(CgroupFs fs, std::string parent, std::string run_dir)
-    : fs_(std::move(fs)), parent_(std::move(parent)), run_dir_(std::move(run_dir)) {}
+CgroupRunTree::CgroupRunTree(CgroupFs fs, std::string parent, std::string run_dir, Ceilings ceilings)
+    : fs_(std::move(fs)),
+      parent_(std::move(parent)),
+      run_dir_(std::move(run_dir)),
+      tree_dir_(join_dir(run_dir_, kTreeNode)),
+      ceilings_(std::move(ceilings)) {}
 
 CgroupRunTree::~CgroupRunTree() { teardown(); }
 
@@ -63,9 +71,10 @@ std::size_t CgroupRunTree::remove_stale_runs(const CgroupFs& fs, const std::stri
   return removed;
 }
 
-Result<std::shared_ptr<CgroupRunTree>> CgroupRunTree::create(const CgroupFs& fs, const BackendChoice& choice) {
+Result<std::shared_ptr<CgroupRunTree>> CgroupRunTree::create(const CgroupFs& fs, const BackendChoice& choice,
+                                                             const Ceilings& ceilings) {
   std::string run_dir = join_dir(choice.parent_dir, fmt::format("{}{}", kRunPrefix, ::getpid()));
-  std::shared_ptr<CgroupRunTree> tree(new CgroupRunTree(fs, choice.parent_dir, run_dir));
+  std::shared_ptr<CgroupRunTree> tree(new CgroupRunTree(fs, choice.parent_dir, run_dir, ceilings));
   if (auto error = tree->setup(choice)) return *error;  // the destructor undoes what was done
   return tree;
 }
@@ -114,11 +123,29 @@ Status CgroupRunTree::setup(const BackendChoice& choice) {
   if (!controllers_.empty())
     if (auto error = fs_.write(run_dir_, "cgroup.subtree_control", controller_list(controllers_, '+')))
       return error;
+  if (auto error = fs_.make_dir(tree_dir_)) return error;
+  if (auto error = apply_ceilings()) return error;
+  if (!controllers_.empty())
+    if (auto error = fs_.write(tree_dir_, "cgroup.subtree_control", controller_list(controllers_, '+')))
+      return error;
+  return std::nullopt;
+}
+
+Status CgroupRunTree::apply_ceilings() {
+  const Ceilings& c = ceilings_;
+  if (has_controller(controllers_, "memory"))
+    if (auto error = memory::apply(fs_, tree_dir_, memory::Settings{c.memory_max_bytes, c.memory_high_bytes,
+                                                                   c.swap_max_bytes, true}))
+      return error;
+  if (has_controller(controllers_, "cpu") && c.cpu_cores)
+    if (auto error = cpu::set_max(fs_, tree_dir_, c.cpu_cores)) return error;
+  if (has_controller(controllers_, "pids") && c.pids_max)
+    if (auto error = pids::set_max(fs_, tree_dir_, c.pids_max)) return error;
   return std::nullopt;
 }
 
 Result<std::string> CgroupRunTree::add_unit(const std::string& name) {
-  std::string dir = join_dir(run_dir_, name);
+  std::string dir = join_dir(tree_dir_, name);
   if (auto error = fs_.make_dir(dir)) return *error;
   return dir;
 }

@@ -55,6 +55,9 @@ CgroupV2Limiter::CgroupV2Limiter(boost::asio::any_io_executor executor, std::sha
       tree_(std::move(tree)),
       fs_(tree_->fs()),
       dir_(std::move(dir)),
+      tree_dir_(tree_->tree_dir()),
+      controllers_(tree_->controllers()),
+      notes_(tree_->notes()),
       options_(std::move(options)),
       watch_(executor) {}
 
@@ -64,20 +67,10 @@ CgroupV2Limiter::~CgroupV2Limiter() {
   if (!released_ && !populated()) release_cgroup(false);
 }
 
-bool CgroupV2Limiter::has(std::string_view controller) const {
-  return has_controller(tree_ ? tree_->controllers() : std::vector<std::string>{}, controller);
-}
+bool CgroupV2Limiter::has(std::string_view controller) const { return has_controller(controllers_, controller); }
 
 Status CgroupV2Limiter::setup() {
-  const auto& c = options_.ceilings;
-  if (has("memory"))
-    if (auto error = memory::apply(fs_, dir_, memory::Settings{c.memory_max_bytes, c.memory_high_bytes,
-                                                               c.swap_max_bytes, true}))
-      return error;
-  if (has("cpu") && c.cpu_cores)
-    if (auto error = cpu::set_max(fs_, dir_, c.cpu_cores)) return error;
-  if (has("pids") && c.pids_max)
-    if (auto error = pids::set_max(fs_, dir_, c.pids_max)) return error;
+  // The ceilings sit on the tree node above (CgroupRunTree): the leaf only places and counts.
   auto fd = fs_.open_for_write(dir_, "cgroup.procs");
   if (!fd) return fd.error();
   procs_fd_ = std::move(*fd);
@@ -86,9 +79,13 @@ Status CgroupV2Limiter::setup() {
   if (has("memory"))
     if (auto error = watch_.add(fs_.path(dir_, "memory.events"), [this] { on_memory_events_modified(); }))
       return error;
-  if (has("pids") && c.pids_max)
-    if (auto error = watch_.add(fs_.path(dir_, "pids.events"), [this] { on_pids_events_modified(); }))
-      return error;
+  if (has("pids") && options_.ceilings.pids_max) {
+    // Which cgroup counts a refused fork changed across kernels (the task's own before 6.10,
+    // the one whose pids.max was hit after): watch both.
+    for (const auto& dir : {dir_, tree_dir_})
+      if (auto error = watch_.add(fs_.path(dir, "pids.events"), [this] { on_pids_events_modified(); }))
+        return error;
+  }
   return std::nullopt;
 }
 
@@ -104,14 +101,14 @@ nlohmann::json CgroupV2Limiter::report() const {
   nlohmann::json out = {{"backend", to_string(backend())},
                         {"reason", options_.reason},
                         {"cgroup", fs_.path(dir_)},
-                        {"controllers", tree_ ? tree_->controllers() : std::vector<std::string>{}},
+                        {"ceilings_cgroup", fs_.path(tree_dir_)},
+                        {"controllers", controllers_},
                         {"missing_controllers", options_.missing_controllers},
                         {"ceilings", options_.ceilings.to_json()},
-                        {"notes", tree_ ? tree_->notes() : std::vector<std::string>{}}};
+                        {"notes", notes_}};
   if (!kill_method_.empty()) out["kill_method"] = kill_method_;
   std::optional<cpu::Stat> cpu_stat = final_cpu_;
-  if (!cpu_stat && !released_)
-    if (auto stat = cpu::read_stat(fs_, dir_)) cpu_stat = *stat;
+  if (!released_) cpu_stat = read_cpu();
   if (cpu_stat)
     out["cpu"] = {{"usage_usec", cpu_stat->usage_usec},
                   {"nr_periods", cpu_stat->nr_periods},
@@ -128,7 +125,7 @@ nlohmann::json CgroupV2Limiter::report() const {
                      {"events", {{"high", events->high}, {"max", events->max}, {"oom", events->oom},
                                  {"oom_kill", events->oom_kill}, {"oom_group_kill", events->oom_group_kill}}}};
   std::optional<pids::Stat> pid_stat = final_pids_;
-  if (!released_ && has("pids")) pid_stat = pids::read_stat(fs_, dir_);
+  if (!released_ && has("pids")) pid_stat = read_pids();
   if (pid_stat)
     out["pids"] = {{"peak", pid_stat->peak ? nlohmann::json(*pid_stat->peak) : nlohmann::json(nullptr)},
                    {"refused_forks", pid_stat->refused_forks}};
@@ -264,9 +261,28 @@ void CgroupV2Limiter::on_memory_events_modified() {
   report_breach(breach);
 }
 
+cpu::Stat CgroupV2Limiter::read_cpu() const {
+  // The unit's own use; the throttling happens (and is counted) where cpu.max is: the tree node.
+  cpu::Stat stat = cpu::read_stat(fs_, dir_).value_or(cpu::Stat{});
+  if (auto tree = cpu::read_stat(fs_, tree_dir_)) {
+    stat.nr_periods = tree->nr_periods;
+    stat.nr_throttled = tree->nr_throttled;
+    stat.throttled_usec = tree->throttled_usec;
+  }
+  return stat;
+}
+
+pids::Stat CgroupV2Limiter::read_pids() const {
+  auto stat = pids::read_stat(fs_, dir_);
+  auto tree = pids::read_stat(fs_, tree_dir_);
+  stat.refused_forks = std::max(stat.refused_forks, tree.refused_forks);
+  if (tree.peak) stat.peak = std::max(stat.peak.value_or(0), *tree.peak);
+  return stat;
+}
+
 void CgroupV2Limiter::on_pids_events_modified() {
   if (pids_breach_reported_ || released_) return;
-  auto stat = pids::read_stat(fs_, dir_);
+  auto stat = read_pids();
   if (stat.refused_forks == 0) return;
   pids_breach_reported_ = true;
   Breach breach;
@@ -293,11 +309,10 @@ TreeUsage CgroupV2Limiter::sample() {
     usage.memory_peak_bytes = final_memory_peak_;
     return usage;
   }
-  if (auto stat = cpu::read_stat(fs_, dir_)) {
-    usage.cpu_usec = stat->usage_usec;
-    usage.cpu_nr_throttled = stat->nr_throttled;
-    usage.cpu_throttled_usec = stat->throttled_usec;
-  }
+  auto stat = read_cpu();
+  usage.cpu_usec = stat.usage_usec;
+  usage.cpu_nr_throttled = stat.nr_throttled;
+  usage.cpu_throttled_usec = stat.throttled_usec;
   if (has("memory")) {
     usage.memory_bytes = memory::read_current(fs_, dir_).value_or(0);
     usage.memory_peak_bytes = memory::read_peak(fs_, dir_);
@@ -311,12 +326,12 @@ TreeUsage CgroupV2Limiter::sample() {
 }
 
 void CgroupV2Limiter::take_final_stats() {
-  if (auto stat = cpu::read_stat(fs_, dir_)) final_cpu_ = *stat;
+  final_cpu_ = read_cpu();
   if (has("memory")) {
     if (auto events = memory::read_events(fs_, dir_)) final_memory_events_ = *events;
     final_memory_peak_ = memory::read_peak(fs_, dir_);
   }
-  if (has("pids")) final_pids_ = pids::read_stat(fs_, dir_);
+  if (has("pids")) final_pids_ = read_pids();
 }
 
 void CgroupV2Limiter::release() { release_cgroup(true); }
@@ -337,8 +352,9 @@ void CgroupV2Limiter::release_cgroup(bool report_breaches) {
 }
 
 std::string CgroupV2Limiter::kill_file() const {
-  // Without cgroup.kill the sentinel can still freeze the tree, then kill what is marked.
-  return fs_.path(dir_, kill_file_exists_ ? "cgroup.kill" : "cgroup.freeze");
+  // The tree node: one write ends every unit of the run (servers included). Without
+  // cgroup.kill the sentinel can still freeze the tree, then kill what carries the marker.
+  return fs_.path(tree_dir_, kill_file_exists_ ? "cgroup.kill" : "cgroup.freeze");
 }
 
 }  // namespace guardian::limits

@@ -31,7 +31,7 @@ class CgroupV2Limiter : public Limiter {
     std::vector<std::string> missing_controllers;
   };
 
-  /// Creates the unit's leaf under `tree` and applies the ceilings. On error nothing is left.
+  /// Creates the unit's leaf under the tree node that carries the ceilings. On error nothing is left.
   static Result<std::unique_ptr<CgroupV2Limiter>> create(boost::asio::any_io_executor executor,
                                                          std::shared_ptr<CgroupRunTree> tree, Options options);
   ~CgroupV2Limiter() override;
@@ -64,12 +64,17 @@ class CgroupV2Limiter : public Limiter {
   void arm_kill_retry();
   void freeze_kill_thaw();
   void take_final_stats();
+  cpu::Stat read_cpu() const;
+  pids::Stat read_pids() const;
   void release_cgroup(bool report_breaches);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<CgroupRunTree> tree_;
   CgroupFs fs_;
-  std::string dir_;
+  std::string dir_;       // the unit's leaf
+  std::string tree_dir_;  // the node with the ceilings, shared by the run's units
+  std::vector<std::string> controllers_;  // enabled for the units (kept after release)
+  std::vector<std::string> notes_;        // what setting up the run's cgroups did
   Options options_;
   process::UniqueFd procs_fd_;
   FileWatch watch_;

@@ -60,7 +60,7 @@ nlohmann::json Diagnosis::to_json() const {
 
 std::string Diagnosis::to_text() const {
   std::string out;
-  auto line = [&](std::string_view label, const std::string& text) { out += fmt::format("  {:<19}{}\n", label, text); };
+  auto line = [&](std::string_view label, const std::string& text) { out += fmt::format("  {:<22}{}\n", label, text); };
   out += "guardian doctor — resource ceilings on this machine\n";
   std::string layout = std::string(to_string(probe.layout));
   if (probe.layout == Layout::unified) layout += fmt::format(" (pure cgroup v2 at {})", probe.v2_mount.string());

@@ -9,16 +9,20 @@
 #include "guardian/limits/cgroup_run_tree.hpp"
 #include "guardian/limits/cgroup_v2_limiter.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
+#include "guardian/limits/systemd_scope.hpp"
 #include "guardian/limits/watchdog_limiter.hpp"
+
+#include <unistd.h>
 
 namespace guardian::limits {
 namespace {
 
 // The run's cgroups, shared by every unit (the main command, each server) of this guardian.
-Result<std::shared_ptr<CgroupRunTree>> shared_run_tree(const CgroupFs& fs, const BackendChoice& choice) {
+Result<std::shared_ptr<CgroupRunTree>> shared_run_tree(const CgroupFs& fs, const BackendChoice& choice,
+                                                       const Ceilings& ceilings) {
   static std::weak_ptr<CgroupRunTree> shared;
   if (auto tree = shared.lock()) return tree;
-  auto created = CgroupRunTree::create(fs, choice);
+  auto created = CgroupRunTree::create(fs, choice, ceilings);
   if (created) shared = *created;
   return created;
 }
@@ -35,12 +39,30 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
   std::string requested = config.text("limits.backend");
   if (requested.empty()) requested = "auto";
   const bool disabled = config.boolean("limits.disabled");
+  // Said once per guardian, not once per server: the same machine gives the same answer.
+  static bool warned = false;
   auto warn = [&](const std::string& event, const std::string& message) {
-    if (request.warn) request.warn(event, message);
+    if (request.warn && !warned) request.warn(event, message);
+    warned = true;
   };
 
   CgroupProbe probe = probe_cgroups();
   BackendChoice choice = choose_backend(probe, requested, disabled);
+  std::string scope_problem;
+  if (choice.backend == Backend::watchdog && choice.systemd_scope_possible) {
+    // Not root, nothing writable, but a systemd user manager: ask it for a delegated scope
+    // holding guardian and its children (the sentinel), then look again.
+    std::vector<pid_t> pids{::getpid()};
+    for (pid_t child : process::ProcFs{}.children(::getpid())) pids.push_back(child);
+    if (auto error = move_into_delegated_scope(fmt::format("guardian-{}.scope", ::getpid()), pids)) {
+      scope_problem = error->message;
+    } else {
+      probe = probe_cgroups();
+      choice = choose_backend(probe, requested, disabled);
+      choice.reason += " (a delegated scope obtained from the systemd user manager)";
+    }
+  }
+  if (!scope_problem.empty()) choice.reason += "; " + scope_problem;
   if (choice.backend == Backend::none)
     return std::make_unique<ProcessTreeLimiter>(request.executor, std::move(request.membership), choice.reason);
 
@@ -49,7 +71,7 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
 
   if (choice.backend == Backend::cgroup_v2) {
     CgroupFs fs(probe.v2_mount);
-    auto tree = shared_run_tree(fs, choice);
+    auto tree = shared_run_tree(fs, choice, ceilings);
     std::optional<Error> failure;
     if (tree) {
       CgroupV2Limiter::Options options{ceilings, request.unit_name, config.text("limits.cgroup_kill") != "freeze",

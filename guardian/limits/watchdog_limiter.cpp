@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,11 +64,16 @@ nlohmann::json WatchdogLimiter::report() const {
                         {"ceilings", options_.ceilings.to_json()},
                         {"samples", samples_},
                         {"memory", {{"peak_bytes", peak_memory_bytes_}, {"ceiling_breached", memory_breached_}}}};
-  if (duty_)
+  if (duty_) {
     out["cpu"] = {{"method", "SIGSTOP/SIGCONT duty cycle"},
                   {"nr_throttled", duty_->held_periods()},
                   {"throttled_usec", duty_->held_usec()},
                   {"usage_usec", cpu_total_usec_}};
+    if (foreground_skips_ > 0)
+      out["cpu"]["note"] = fmt::format("not held {} time(s): the command owned the terminal's foreground, where a "
+                                       "stop means Ctrl-Z to guardian's job control",
+                                       foreground_skips_);
+  }
   if (options_.ceilings.pids_max)
     out["pids"] = {{"method", nproc_limit_ ? "RLIMIT_NPROC" : "none"},
                    {"rlimit_nproc", nproc_limit_ ? nlohmann::json(*nproc_limit_) : nlohmann::json(nullptr)},
@@ -154,7 +160,21 @@ void WatchdogLimiter::tick() {
   });
 }
 
+bool WatchdogLimiter::root_owns_terminal() const {
+  pid_t root = membership_.root();
+  if (root <= 0) return false;
+  for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
+    if (::isatty(fd) && ::tcgetpgrp(fd) == root) return true;
+  return false;
+}
+
 void WatchdogLimiter::hold() {
+  // A stopped foreground command is what Ctrl-Z looks like: guardian's job control would
+  // take the terminal back and stop itself. Such a command is not held (said in the report).
+  if (root_owns_terminal()) {
+    ++foreground_skips_;
+    return;
+  }
   for (pid_t pid : membership_.live_members()) ::kill(pid, SIGSTOP);
   held_ = true;
 }

@@ -47,6 +47,7 @@ class WatchdogLimiter : public ProcessTreeLimiter {
   void hold();     // SIGSTOP the tree
   void release_hold();  // SIGCONT it
   void stop_enforcing();
+  bool root_owns_terminal() const;
   std::uint64_t accumulate_cpu(const std::vector<process::ProcStat>& stats);
 
   Options options_;
@@ -58,6 +59,7 @@ class WatchdogLimiter : public ProcessTreeLimiter {
   bool memory_breached_ = false;
   std::uint64_t peak_memory_bytes_ = 0;
   std::uint64_t samples_ = 0;
+  std::uint64_t foreground_skips_ = 0;
   // CPU accounting across processes that come and go: the last total of each (pid, start).
   std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> cpu_by_process_;
   std::uint64_t cpu_total_usec_ = 0;

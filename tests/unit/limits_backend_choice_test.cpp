@@ -187,3 +187,39 @@ TEST(LimitsBackendChoice, AContainerRootWithOnlyGuardianIsUsedThroughALeaf) {
 
 }  // namespace
 }  // namespace guardian::limits
+
+#include "guardian/limits/systemd_scope.hpp"
+
+namespace guardian::limits {
+namespace {
+
+TEST(LimitsSystemdScope, AsksTheUserManagerForADelegatedScopeAroundGuardian) {
+  auto argv = transient_scope_command("guardian-42.scope", {42, 43});
+  std::string line;
+  for (const auto& arg : argv) line += (line.empty() ? "" : " ") + arg;
+  EXPECT_EQ(line,
+            "busctl --user --quiet call org.freedesktop.systemd1 /org/freedesktop/systemd1 "
+            "org.freedesktop.systemd1.Manager StartTransientUnit ssa(sv)a(sa(sv)) guardian-42.scope fail 2 "
+            "PIDs au 2 42 43 Delegate b true 0");
+}
+
+TEST(LimitsSystemdScope, OnlyOfferedToNonRootWithAUserSession) {
+  CgroupProbe probe;
+  probe.layout = Layout::unified;
+  probe.v2_mount = "/sys/fs/cgroup";
+  probe.own_path = "/user.slice/user-1000.slice/session-3.scope";
+  probe.own_visible = true;
+  probe.mount_is_real_root = true;
+  probe.own_controllers = {"memory", "pids"};
+  probe.euid = 1000;
+  probe.systemd_user_session = true;
+  EXPECT_TRUE(choose_backend(probe, "auto", false).systemd_scope_possible);
+  probe.systemd_user_session = false;
+  EXPECT_FALSE(choose_backend(probe, "auto", false).systemd_scope_possible);
+  probe.euid = 0;
+  probe.systemd_user_session = true;
+  EXPECT_FALSE(choose_backend(probe, "auto", false).systemd_scope_possible);
+}
+
+}  // namespace
+}  // namespace guardian::limits

@@ -2,6 +2,8 @@
 // enclosing cgroup; and the arithmetic the watchdog uses to hold a CPU ceiling.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "guardian/config/config.hpp"
 #include "guardian/limits/capacity.hpp"
 #include "guardian/limits/ceilings.hpp"
@@ -11,6 +13,9 @@ namespace guardian::limits {
 namespace {
 
 constexpr std::uint64_t GiB = 1024ull * 1024 * 1024;
+
+// A share of a size, rounded to the nearest byte like the ceilings are.
+std::uint64_t share(double bytes) { return static_cast<std::uint64_t>(std::llround(bytes)); }
 
 Capacity eight_cores_32g() {
   Machine machine{8, 32 * GiB};
@@ -26,7 +31,7 @@ config::Config with(std::initializer_list<std::pair<std::string, std::string>> v
 TEST(LimitsCeilings, ModesAreSharesOfTheMachine) {
   auto dev = compute_ceilings(with({}), eight_cores_32g());
   EXPECT_DOUBLE_EQ(*dev.cpu_cores, 6.0);  // 75 % of 8 cores
-  EXPECT_EQ(*dev.memory_max_bytes, static_cast<std::uint64_t>(0.8 * 32 * GiB));
+  EXPECT_EQ(*dev.memory_max_bytes, share(0.8 * 32 * GiB));
   EXPECT_EQ(*dev.memory_high_bytes, static_cast<std::uint64_t>(0.9 * *dev.memory_max_bytes + 0.5));
   EXPECT_EQ(dev.swap_max_bytes, 0u);
   EXPECT_FALSE(dev.pids_max.has_value());
@@ -34,10 +39,10 @@ TEST(LimitsCeilings, ModesAreSharesOfTheMachine) {
 
   auto test = compute_ceilings(with({{"mode", "test"}}), eight_cores_32g());
   EXPECT_DOUBLE_EQ(*test.cpu_cores, 6.8);
-  EXPECT_EQ(*test.memory_max_bytes, static_cast<std::uint64_t>(0.85 * 32 * GiB));
+  EXPECT_EQ(*test.memory_max_bytes, share(0.85 * 32 * GiB));
   auto prod = compute_ceilings(with({{"mode", "prod"}}), eight_cores_32g());
   EXPECT_DOUBLE_EQ(*prod.cpu_cores, 7.2);
-  EXPECT_EQ(*prod.memory_max_bytes, static_cast<std::uint64_t>(0.9 * 32 * GiB));
+  EXPECT_EQ(*prod.memory_max_bytes, share(0.9 * 32 * GiB));
 }
 
 TEST(LimitsCeilings, OverridesReplaceTheMode) {
@@ -73,7 +78,7 @@ TEST(LimitsCeilings, AnEnclosingCgroupWithLessIsWhatTheModeSharesOut) {
   EXPECT_EQ(capacity.memory_bytes, 4 * GiB);
   auto c = compute_ceilings(with({}), capacity);
   EXPECT_DOUBLE_EQ(*c.cpu_cores, 1.5);
-  EXPECT_EQ(*c.memory_max_bytes, static_cast<std::uint64_t>(0.8 * 4 * GiB));
+  EXPECT_EQ(*c.memory_max_bytes, share(0.8 * 4 * GiB));
   EXPECT_NE(c.memory_origin.find("enclosing cgroup"), std::string::npos) << c.memory_origin;
   // A larger enclosing limit changes nothing.
   probe.enclosing_memory_bytes = 64 * GiB;

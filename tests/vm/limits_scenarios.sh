@@ -16,12 +16,12 @@ dump() { part "$1"; cat "$2" 2>/dev/null; echo; }
 # Lists guardian's cgroups anywhere in the hierarchy (there should be none between runs).
 leftover_cgroups() { find $CG -type d -name 'guardian-*' 2>/dev/null | sort; }
 
-# scenario NAME [guardian args...]: runs guardian, dumps everything.
+# scenario NAME [guardian run options] -- COMMAND...: runs guardian, dumps everything.
 scenario() {
   name=$1; shift
   echo "@@@ begin $name"
   start=$(date +%s)
-  "$G" "$@" --report $W/$name.json >$W/$name.out 2>$W/$name.err </dev/null
+  "$G" run --report $W/$name.json "$@" >$W/$name.out 2>$W/$name.err </dev/null
   code=$?
   end=$(date +%s)
   part exit; echo $code
@@ -36,33 +36,33 @@ end_scenario() { echo "@@@ end $1"; }
 part_nproc() { part vm_cpus; grep -c ^processor /proc/cpuinfo; }
 
 # 1. A child allocating 4x its memory ceiling is OOM-killed, named, guardian survives.
-scenario memory run --memory 64M -- $T alloc 256 10
+scenario memory --memory 64M -- $T alloc 256 10
 end_scenario memory
 
 # 2. cpu.max holds a two-thread spinner at its ceiling.
-scenario cpu run --cpu 0.5 -- $T spin 2 8
+scenario cpu --cpu 0.5 -- $T spin 2 8
 part_nproc
 end_scenario cpu
 
 # 3. A fork bomb stops at pids.max (85 processes wanted, 16 allowed).
-scenario forkbomb run --pids 16 -- $T fork-tree 3 4 3 2
+scenario forkbomb --pids 16 -- $T fork-tree 3 4 3 2
 end_scenario forkbomb
 
 # 4. A setsid double-forked daemon is gone after the run.
-scenario daemon run --kill-after 2s -- $T setsid-escape 1 120
+scenario daemon --kill-after 2s -- $T setsid-escape 1 120
 escapee=$(sed -n 's/^escapee //p' $W/daemon.out)
 part escapee_alive
 if [ -n "$escapee" ] && kill -0 "$escapee" 2>/dev/null; then echo yes; else echo no; fi
 end_scenario daemon
 
 # 5. The payload is in its cgroup from its first instruction.
-scenario first_instruction run -- $T print-cgroup
+scenario first_instruction -- $T print-cgroup
 end_scenario first_instruction
 
 # 6. The pre-5.14 way to end a tree: freeze, SIGKILL each process, thaw (forced), after a
 #    timeout whose SIGTERM is ignored, with a daemon that escaped the session.
 export GUARDIAN_CGROUP_KILL=freeze
-scenario freeze_kill run --timeout 2s --kill-after 1s -- $T ignore-term 60
+scenario freeze_kill --timeout 2s --kill-after 1s -- $T ignore-term 60
 unset GUARDIAN_CGROUP_KILL
 end_scenario freeze_kill
 
@@ -72,38 +72,44 @@ echo "@@@ begin guardian_sigkill"
 gpid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q ready $W/sigkill.out 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
-part pids_before; cat $CG/guardian-$gpid/main/cgroup.procs 2>/dev/null | tr '\n' ' '; echo
+part pids_before; cat $CG/guardian-$gpid/tree/main/cgroup.procs 2>/dev/null | tr '\n' ' '; echo
 kill -9 $gpid
 wait $gpid 2>/dev/null
 i=0
-while [ $i -lt 50 ] && grep -q 'populated 1' $CG/guardian-$gpid/main/cgroup.events 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
-part populated_after; cat $CG/guardian-$gpid/main/cgroup.events 2>/dev/null
+while [ $i -lt 50 ] && grep -q 'populated 1' $CG/guardian-$gpid/tree/main/cgroup.events 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+part populated_after; cat $CG/guardian-$gpid/tree/main/cgroup.events 2>/dev/null
 part escapee_alive
 escapee=$(sed -n 's/^escapee //p' $W/sigkill.out)
 if [ -n "$escapee" ] && kill -0 "$escapee" 2>/dev/null; then echo yes; else echo no; fi
 part leftover_cgroups; leftover_cgroups
 end_scenario guardian_sigkill
 # The next run removes the empty cgroups the killed guardian had to leave behind.
-scenario after_sigkill run -- $T exit 0
+scenario after_sigkill -- $T exit 0
 end_scenario after_sigkill
 
-# 8. Non-root in a delegated subtree: a user owning /sys/fs/cgroup/delegated runs guardian there.
+# 8. Non-root in a delegated subtree, the way systemd delegates: /delegated belongs to the
+#    user; their shell lives in one leaf (shell), each guardian starts alone in another (job).
 echo "runner:x:1000:1000:runner:/tmp/runner:/bin/sh" >>/etc/passwd
 echo "runner:x:1000:" >>/etc/group
 mkdir -p /tmp/runner && chown 1000:1000 /tmp/runner
-mkdir $CG/delegated
+mkdir $CG/delegated $CG/delegated/shell
+# As systemd delegates: the directory and its three delegation files, not its own limits.
 chown 1000:1000 $CG/delegated $CG/delegated/cgroup.procs $CG/delegated/cgroup.subtree_control $CG/delegated/cgroup.threads
+chown -R 1000:1000 $CG/delegated/shell
 cat >/tmp/runner/runs.sh <<INNER
 cd /tmp/runner
-for run in "memory run --memory 64M -- $T alloc 256 10" "first_instruction run -- $T print-cgroup" "cpu run --cpu 0.5 -- $T spin 2 8"; do
+echo "+cpu +memory +pids" >$CG/delegated/cgroup.subtree_control || echo "cannot enable controllers" >&2
+mkdir $CG/delegated/job
+for run in "memory --memory 64M -- $T alloc 256 10" "first_instruction -- $T print-cgroup" "cpu --cpu 0.5 -- $T spin 2 8"; do
   set -- \$run
   name=\$1; shift
-  "$G" "\$@" --report /tmp/runner/\$name.json >/tmp/runner/\$name.out 2>/tmp/runner/\$name.err </dev/null
+  sh -c 'echo \$\$ >$CG/delegated/job/cgroup.procs && exec "\$0" "\$@"' "$G" run --report /tmp/runner/\$name.json "\$@" \
+    >/tmp/runner/\$name.out 2>/tmp/runner/\$name.err </dev/null
   echo \$? >/tmp/runner/\$name.exit
 done
 INNER
-# Only guardian (and its sentinel) may live in the delegated cgroup: this shell moves in, then becomes su.
-sh -c "echo \$\$ >$CG/delegated/cgroup.procs && exec su -s /bin/sh runner -c 'sh /tmp/runner/runs.sh'"
+# This shell moves into the user's shell leaf, then becomes the user.
+sh -c "echo \$\$ >$CG/delegated/shell/cgroup.procs && exec su -s /bin/sh runner -c 'sh /tmp/runner/runs.sh'"
 for name in memory first_instruction cpu; do
   echo "@@@ begin delegated_$name"
   part exit; cat /tmp/runner/$name.exit
@@ -111,7 +117,7 @@ for name in memory first_instruction cpu; do
   dump stderr /tmp/runner/$name.err
   dump report /tmp/runner/$name.json
   part leftover_cgroups; leftover_cgroups
-  part delegated_children; find $CG/delegated -mindepth 1 -type d
+  part job_children; find $CG/delegated/job -mindepth 1 -type d
   echo "@@@ end delegated_$name"
 done
 echo "@@@ begin final"
