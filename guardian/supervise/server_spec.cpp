@@ -71,6 +71,22 @@ class ServerKeys {
   std::string name_;
 };
 
+// A simple command ("uvicorn app:app --port 8000") runs as `exec COMMAND` so the server
+// itself is the root process: signals reach it directly and its exit status is its own.
+// Anything with shell syntax (lists, pipes, subshells, leading assignments, keywords)
+// runs as written.
+bool is_simple_command(std::string_view text) {
+  if (text.find_first_of(";&|\n()`{}") != std::string_view::npos || text.find("$(") != std::string_view::npos)
+    return false;
+  auto start = text.find_first_not_of(" \t");
+  if (start == std::string_view::npos) return false;
+  auto first = text.substr(start, text.find_first_of(" \t", start) - start);
+  if (first.find('=') != std::string_view::npos) return false;
+  for (std::string_view keyword : {"exec", "if", "for", "while", "until", "case", "!", "cd", "export"})
+    if (first == keyword) return false;
+  return true;
+}
+
 bool valid_name(const std::string& name) {
   if (name.empty()) return false;
   for (char c : name)
@@ -101,7 +117,8 @@ ServerSpec ServerSpec::from_config(const config::Config& config, const std::stri
     if (spec.command_text.find_first_not_of(" \t") == std::string::npos)
       throw ConfigError(fmt::format("server '{}' has no command: set {} in guardian.toml or pass "
                                     "--server {}='COMMAND'", name, keys.key("command"), name));
-    spec.argv = {"/bin/sh", "-c", spec.command_text};
+    spec.argv = {"/bin/sh", "-c",
+                 is_simple_command(spec.command_text) ? "exec " + spec.command_text : spec.command_text};
     spec.program = "/bin/sh";
   }
   spec.uvicorn = adapters::uvicorn::is_uvicorn(spec.argv);

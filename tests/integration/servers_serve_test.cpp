@@ -72,9 +72,10 @@ TEST_F(GuardianTest, ServeUvicornWithReloadStopsGracefullyOnSigint) {
   process->send_signal(SIGINT);
   RunResult result = process->wait(30s);
   ASSERT_EQ(result.exit_code, 0) << result.describe();
-  // uvicorn's own graceful shutdown ran (guardian sent SIGINT first, not SIGKILL).
-  EXPECT_NE(result.out.find("Finished server process"), std::string::npos) << result.describe();
-  EXPECT_NE(result.out.find("Stopping reloader process"), std::string::npos) << result.describe();
+  // uvicorn's own graceful shutdown ran (guardian sent SIGINT first, not SIGKILL); its log
+  // goes to stderr, forwarded with the "[api] " prefix.
+  EXPECT_NE(result.err.find("[api] INFO:     Finished server process"), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("[api] INFO:     Stopping reloader process"), std::string::npos) << result.describe();
   EXPECT_TRUE(servers::events_named(dir_, "server.stop_escalated").empty()) << "SIGINT alone was enough";
   EXPECT_EQ(report()["servers"]["api"].value("state", ""), "stopped");
 }

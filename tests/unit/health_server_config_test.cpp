@@ -25,7 +25,8 @@ TEST(ServerSpec, DefaultsApplyToEveryServer) {
   ASSERT_EQ(specs.size(), 1u);
   const auto& spec = specs[0];
   EXPECT_EQ(spec.name, "api");
-  EXPECT_EQ(spec.argv, (std::vector<std::string>{"/bin/sh", "-c", "uvicorn app:app --port 8000"}));
+  // A simple command is exec'd: the server is the root process, signals reach it directly.
+  EXPECT_EQ(spec.argv, (std::vector<std::string>{"/bin/sh", "-c", "exec uvicorn app:app --port 8000"}));
   EXPECT_EQ(spec.lifecycle.startup_timeouts, (std::vector<std::chrono::milliseconds>{90s, 120s, 180s, 240s}));
   EXPECT_EQ(spec.lifecycle.unhealthy_after, 3u);
   EXPECT_EQ(spec.lifecycle.stable_uptime, 60s);
@@ -55,6 +56,14 @@ TEST(ServerSpec, SettingsScaleDownPerServer) {
   EXPECT_EQ(spec.stop_signals, (std::vector<int>{SIGQUIT, SIGTERM}));
   EXPECT_FALSE(spec.probe.has_value());
   EXPECT_FALSE(spec.uvicorn);
+}
+
+TEST(ServerSpec, ShellSyntaxRunsAsWritten) {
+  Config config = Config::defaults();
+  for (std::string command : {"cd app && uvicorn main:app", "PORT=1 node s.js", "a | b", "if true; then x; fi"}) {
+    config.set("servers.s.command", command, from_file());
+    EXPECT_EQ(ServerSpec::from_config(config, "s").argv[2], command);
+  }
 }
 
 TEST(ServerSpec, MissingCommandSaysHowToGiveOne) {
