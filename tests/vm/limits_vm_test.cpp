@@ -107,7 +107,9 @@ void expect_memory_ceiling_kill(const Section& s) {
   ASSERT_TRUE(report.contains("ceiling_kill")) << describe(s);
   EXPECT_EQ(report["ceiling_kill"]["ceiling"], 64 * MiB);
   EXPECT_GE(report["ceiling_kill"]["oom_kills"].get<int>(), 1);
-  EXPECT_LE(report["ceiling_kill"]["peak"].get<std::uint64_t>(), 64 * MiB);
+  // memory.peak may pass memory.max by the kernel's per-CPU charge batches (a few hundred KiB).
+  EXPECT_LE(report["ceiling_kill"]["peak"].get<std::uint64_t>(), 66 * MiB);
+  EXPECT_GE(report["ceiling_kill"]["peak"].get<std::uint64_t>(), 60 * MiB);
   EXPECT_GE(report["enforcement"]["memory"]["events"]["oom_kill"].get<int>(), 1);
   EXPECT_EQ(report["alerts"]["by_type"]["MEMORY_CEILING_KILL"]["emitted"], 1) << report["alerts"].dump();
   EXPECT_NE(s.part("stderr").find("memory ceiling"), std::string::npos) << describe(s);
