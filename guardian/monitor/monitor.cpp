@@ -323,6 +323,8 @@ void Monitor::act(const std::vector<ProtectorAction>& actions, SteadyTime now) {
                                         : fmt::format("protector: {} ended after SIGTERM", who);
               run_.log.warning("monitor", killed ? "protector.killed" : "protector.ended", line,
                                {{"pid", pid}, {"killed", killed}});
+              // The process is gone: the protector's alert is no longer an open problem.
+              run_.alerts.resolve(alerts::make_dedup_key(alerts::AlertType::resource_critical, "protector"));
             });
         context["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
         record_action(context);

@@ -1,6 +1,7 @@
 #include "guardian/monitor/process_actions.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "guardian/process/pidfd.hpp"
@@ -83,27 +85,50 @@ std::string ProcessActions::renice_idle(pid_t pid, std::uint64_t start_ticks) {
 
 std::string ProcessActions::terminate(pid_t pid, std::uint64_t start_ticks, std::chrono::milliseconds kill_after,
                                       Ended ended) {
-  std::string error;
-  auto pidfd = open_checked(pid, start_ticks, error);
-  if (!pidfd) return error;
+  std::string problem;
+  auto pidfd = open_checked(pid, start_ticks, problem);
+  if (!pidfd) return problem;
   if (auto code = process::send_signal(pidfd, SIGTERM))
     return fmt::format("sending SIGTERM to pid {}: {}", pid, code.message());
-  auto pending = std::make_unique<Pending>(Pending{std::move(pidfd), boost::asio::steady_timer(executor_), pid});
+  auto pending = std::make_unique<Pending>(Pending{std::move(pidfd), boost::asio::posix::stream_descriptor(executor_),
+                                                   boost::asio::steady_timer(executor_), pid, std::move(ended)});
   Pending* raw = pending.get();
   pending_.push_back(std::move(pending));
+  // Learn of the exit as it happens (a pidfd polls readable when its process ends) …
+  if (int watch_fd = ::fcntl(raw->pidfd.get(), F_DUPFD_CLOEXEC, 0); watch_fd >= 0) {
+    raw->exit_watch.assign(watch_fd);
+    raw->exit_watch.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                               [this, raw](const boost::system::error_code& error) {
+                                 if (!error) finish(raw, false);
+                               });
+  }
+  // … and SIGKILL it if it is still there after kill_after.
   raw->timer.expires_after(kill_after);
-  raw->timer.async_wait([this, raw, ended = std::move(ended)](const boost::system::error_code& wait_error) {
-    if (wait_error) return;  // cancelled: the run is ending
+  raw->timer.async_wait([this, raw](const boost::system::error_code& error) {
+    if (error) return;  // cancelled: it ended, or the run is ending
     bool killed = false;
     if (!pidfd_exited(raw->pidfd)) {
       process::send_signal(raw->pidfd, SIGKILL);
       killed = true;
     }
-    pid_t ended_pid = raw->pid;
-    pending_.remove_if([raw](const auto& p) { return p.get() == raw; });
-    if (ended) ended(ended_pid, killed);
+    finish(raw, killed);
   });
   return {};
+}
+
+void ProcessActions::finish(Pending* pending, bool killed) {
+  if (pending->done) return;
+  pending->done = true;
+  boost::system::error_code ignored;
+  pending->timer.cancel();
+  pending->exit_watch.cancel(ignored);
+  Ended ended = std::move(pending->ended);
+  pid_t pid = pending->pid;
+  // Destroyed later, from a fresh handler: its own handlers may still be queued.
+  boost::asio::post(executor_, [this, pending] {
+    pending_.remove_if([pending](const auto& p) { return p.get() == pending; });
+  });
+  if (ended) ended(pid, killed);
 }
 
 void ProcessActions::cancel() {

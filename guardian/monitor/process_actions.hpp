@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <filesystem>
@@ -40,9 +41,13 @@ class ProcessActions {
 
   struct Pending {
     process::UniqueFd pidfd;
+    boost::asio::posix::stream_descriptor exit_watch;  // a dup of pidfd: readable once the process ends
     boost::asio::steady_timer timer;
     pid_t pid;
+    Ended ended;
+    bool done = false;
   };
+  void finish(Pending* pending, bool killed);
   boost::asio::any_io_executor executor_;
   std::filesystem::path proc_root_;
   std::list<std::unique_ptr<Pending>> pending_;

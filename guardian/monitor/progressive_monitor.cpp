@@ -116,7 +116,7 @@ std::optional<LevelChange> ProgressiveMonitor::evaluate(SteadyTime now) {
     if (since(now, calm_since) >= settings_.calm_period) {
       std::string what = level_ == Level::critical ? "no critical condition" : "no warning";
       return move_to(now, one_down(level_),
-                     fmt::format("calm: {} for {}", what, config::format_duration(since(now, calm_since))));
+                     fmt::format("calm: {} for {}", what, config::format_duration(settings_.calm_period)));
     }
     return std::nullopt;
   }
@@ -127,7 +127,7 @@ std::optional<LevelChange> ProgressiveMonitor::evaluate(SteadyTime now) {
     if (since(now, quiet_from) >= settings_.idle_after)
       return move_to(now, Level::idle,
                      fmt::format("tree nearly idle (under {}% of a core) for {}", settings_.idle_cpu_percent,
-                                 config::format_duration(since(now, quiet_from))));
+                                 config::format_duration(settings_.idle_after)));
   }
   return std::nullopt;
 }

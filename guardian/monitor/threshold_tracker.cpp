@@ -1,5 +1,7 @@
 #include "guardian/monitor/threshold_tracker.hpp"
 
+#include <algorithm>
+
 namespace guardian::monitor {
 
 std::string_view to_string(ConditionState state) {
@@ -26,8 +28,10 @@ std::optional<ConditionChange> ThresholdTracker::update(double value) {
   auto streak = [](int& counter, bool holds) { counter = holds ? counter + 1 : 0; };
   streak(above_warning_, value >= thresholds_.warning_percent);
   streak(above_critical_, value >= thresholds_.critical_percent);
-  streak(below_warning_, value < thresholds_.warning_percent - policy_.hysteresis_percent);
-  streak(below_critical_, value < thresholds_.critical_percent - policy_.hysteresis_percent);
+  // The margin never exceeds half the threshold, so a low threshold (5%) can still clear.
+  auto below = [this](double threshold) { return threshold - std::min(policy_.hysteresis_percent, threshold / 2); };
+  streak(below_warning_, value < below(thresholds_.warning_percent));
+  streak(below_critical_, value < below(thresholds_.critical_percent));
 
   const int n = policy_.persistence_checks;
   ConditionState next = state_;

@@ -19,7 +19,7 @@ struct Thresholds {
 
 struct ThresholdPolicy {
   int persistence_checks = 2;     // consecutive readings before a condition rises or falls
-  double hysteresis_percent = 5;  // percentage points below a threshold to count as "below"
+  double hysteresis_percent = 5;  // percentage points below a threshold to count as "below" (at most half of it)
 };
 
 enum class ConditionState { ok, warning, critical };

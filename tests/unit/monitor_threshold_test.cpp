@@ -83,6 +83,15 @@ TEST(ThresholdTest, CriticalFallsToWarningOrStraightToOk) {
   EXPECT_EQ(changes[0].to, ConditionState::ok);
 }
 
+TEST(ThresholdTest, LowThresholdsCanStillClear) {
+  ThresholdTracker cpu("cpu", {4, 90}, {2, 5});
+  feed(cpu, {30, 30});
+  ASSERT_EQ(cpu.state(), ConditionState::warning);
+  EXPECT_TRUE(feed(cpu, {2.5, 2.5}).empty()) << "the margin is capped at half the threshold: 2";
+  EXPECT_EQ(feed(cpu, {0, 0}).size(), 1u);
+  EXPECT_EQ(cpu.state(), ConditionState::ok);
+}
+
 TEST(ThresholdTest, PersistenceOfOneActsOnEveryReading) {
   ThresholdTracker cpu("cpu", {70, 85}, {1, 0});
   EXPECT_EQ(feed(cpu, {71}).size(), 1u);
