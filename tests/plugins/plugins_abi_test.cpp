@@ -117,7 +117,9 @@ TEST_F(AbiTest, ThrowingBlockingAndGarbagePluginsDoNotStopTheOthers) {
   };
   for (int i = 0; i < events; ++i) {
     host.publish(event(i));
-    if (i % 32 == 31) ASSERT_TRUE(guardian::testing::wait_until(others_drained, 20s)) << host.stats().dump();
+    if (i % 32 == 31) {
+      ASSERT_TRUE(guardian::testing::wait_until(others_drained, 20s)) << host.stats().dump();
+    }
   }
 
   ASSERT_TRUE(guardian::testing::wait_until(
