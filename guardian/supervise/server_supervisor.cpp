@@ -9,6 +9,7 @@
 
 #include "adapters/uvicorn/uvicorn_adapter.hpp"
 #include "guardian/config/quantity.hpp"
+#include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
 #include "guardian/process/tree_membership.hpp"
 
@@ -157,6 +158,20 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
         context_.console.error(message);
         context_.log.warning("limits", event, message, {{"server", spec_.name}});
       }});
+  // A server at its memory ceiling is killed like the main command would be; it then counts
+  // as down (or as a failed start) and its restart policy applies.
+  limiter->on_breach([this, id = attempt_id_](const limits::Breach& breach) {
+    if (id != attempt_id_ || !command_) return;
+    context_.console.error(fmt::format("server '{}': {}", spec_.name, breach.message));
+    context_.log.write(report::Level::error, "limits", "memory.ceiling_kill", breach.message,
+                       {{"server", spec_.name}, {"breach", breach.to_json()}});
+    if (breach.kind == limits::Breach::Kind::memory_ceiling) {
+      context_.alerts.raise(limits::ceiling_kill_alert(breach, spec_.name, spec_.command_text));
+      if (!breach.kernel_killed) command_->stop(SIGTERM, breach.grace);
+    }
+  });
+  if (auto kill_file = limiter->kill_file(); !kill_file.empty() && hooks_.watch_kill_file)
+    hooks_.watch_kill_file(kill_file);
   command_.emplace(context_.io, spec_.name, std::move(launch), std::move(limiter), spec_.stop_grace,
                    SupervisedCommand::Callbacks{[this](const process::ExitStatus& status) { on_exit(status); },
                                                 [this] { on_finished(); }});
@@ -308,8 +323,12 @@ void ServerSupervisor::on_probe_result(unsigned attempt_id, const health::ProbeR
 void ServerSupervisor::healthy(const health::HealthyInfo& info) {
   last_start_failure_.reset();
   startup_timer_.cancel();
-  context_.console.info(fmt::format("server '{}' is healthy after {}{}", spec_.name, human(info.startup_time),
-                                    info.attempts > 1 ? fmt::format(" (attempt {})", info.attempts) : ""));
+  if (spec_.probe)
+    context_.console.info(fmt::format("server '{}' is healthy after {}{}", spec_.name, human(info.startup_time),
+                                      info.attempts > 1 ? fmt::format(" (attempt {})", info.attempts) : ""));
+  else
+    context_.console.info(fmt::format("server '{}' is running (no health check: only its exit is watched)",
+                                      spec_.name));
   context_.log.info("servers", "server.healthy",
                     fmt::format("server '{}' healthy after {}", spec_.name, human(info.startup_time)),
                     {{"server", spec_.name},

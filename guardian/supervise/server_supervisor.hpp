@@ -32,6 +32,8 @@ struct ServerHooks {
   std::function<void(pid_t)> release;
   /// A server's process group: the sentinel kills it if guardian dies without cleaning up.
   std::function<void(pid_t)> watch_group;
+  /// A server's cgroup.kill file (cgroup v2 backend): the sentinel writes it if guardian dies.
+  std::function<void(const std::string&)> watch_kill_file;
   /// A condition held until cleared (severity nullopt), for the monitor's level: key
   /// "server.NAME.down" (critical: down or given up) or "server.NAME.probe" (warning: a
   /// health check failed).
