@@ -1,5 +1,8 @@
 #include "guardian/monitor/monitor.hpp"
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,6 +17,26 @@ namespace guardian::monitor {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::uint64_t thread_cpu_nsec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+struct SelfUsage {
+  std::uint64_t cpu_usec = 0;
+  std::uint64_t max_rss_bytes = 0;
+};
+
+SelfUsage self_usage() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto usec = [](const timeval& tv) {
+    return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000ULL + static_cast<std::uint64_t>(tv.tv_usec);
+  };
+  return {usec(usage.ru_utime) + usec(usage.ru_stime), static_cast<std::uint64_t>(usage.ru_maxrss) * 1024};
+}
 constexpr std::size_t kKeptTransitions = 100;
 constexpr std::size_t kKeptActions = 100;
 
@@ -89,6 +112,8 @@ void Monitor::watch(limits::Limiter& limiter, pid_t root_pid, std::vector<pid_t>
   walker_.emplace(std::move(members));
 
   last_report_at_ = Clock::now();
+  watched_at_ = last_report_at_;
+  process_cpu_usec_at_watch_ = self_usage().cpu_usec;
   alerts_at_last_report_ = emitted_alerts(run_.alerts);
   run_.log.info("monitor", "monitor.started",
                 fmt::format("monitor at {} ({}); checks every {}", to_string(progressive_.level()),
@@ -170,6 +195,7 @@ void Monitor::schedule(SteadyTime now) {
 
 void Monitor::check() {
   if (stopped_ || !sampler_) return;
+  const std::uint64_t cpu_start_nsec = thread_cpu_nsec();
   const SteadyTime now = Clock::now();
   ++checks_;
   Snapshot snapshot = sampler_->sample(now, std::chrono::system_clock::now(), progressive_.level());
@@ -214,6 +240,7 @@ void Monitor::check() {
   ring_.push(snapshot);
   if (report_due) report(snapshot, now);
   schedule(now);
+  check_cpu_nsec_ += thread_cpu_nsec() - cpu_start_nsec;
 }
 
 void Monitor::announce(const std::optional<LevelChange>& change) {
@@ -432,6 +459,9 @@ nlohmann::json Monitor::report_section() const {
     conditions[key] = {{"severity", to_string(condition.severity)}, {"reason", condition.reason}};
   auto latest = ring_.latest();
   const auto& counts = protector_.counts();
+  const SelfUsage self = self_usage();
+  const auto watched_ms =
+      sampler_ ? std::chrono::duration_cast<std::chrono::milliseconds>(now - watched_at_).count() : 0;
   return {
       {"final_level", to_string(progressive_.level())},
       {"final_reason", progressive_.reason()},
@@ -456,6 +486,12 @@ nlohmann::json Monitor::report_section() const {
         {"disk_bytes_freed", disk_bytes_freed_},
         {"breaker_open", protector_.breaker_open()},
         {"actions", actions_log_}}},
+      {"cost",
+       {{"check_cpu_usec", check_cpu_nsec_ / 1000},
+        {"check_cpu_usec_mean", checks_ ? static_cast<double>(check_cpu_nsec_) / 1000.0 / static_cast<double>(checks_) : 0.0},
+        {"guardian_cpu_usec_while_watching", self.cpu_usec - std::min(self.cpu_usec, process_cpu_usec_at_watch_)},
+        {"watched_ms", watched_ms},
+        {"guardian_max_rss_bytes", self.max_rss_bytes}}},
       {"last_snapshot", latest ? to_json(*latest) : nlohmann::json(nullptr)},
       {"settings", settings_.to_json()},
   };

@@ -142,6 +142,10 @@ class Monitor {
 
   std::uint64_t checks_ = 0;
   std::uint64_t walks_ = 0;
+  // guardian's own cost, for the report's "cost" entry (the monitor must not weigh on the machine).
+  std::uint64_t check_cpu_nsec_ = 0;          // thread CPU time spent inside check()
+  std::uint64_t process_cpu_usec_at_watch_ = 0;  // guardian's whole CPU time (RUSAGE_SELF) at watch()
+  SteadyTime watched_at_{};
   std::uint64_t peak_memory_bytes_ = 0;
   std::uint64_t peak_processes_ = 0;
   std::uint64_t peak_threads_ = 0;
