@@ -1,0 +1,154 @@
+// The cost of one monitor sample of a tree of N processes, in guardian's CPU time: a check
+// (the limiter's sample through the process-tree backend this host uses + host CPU, memory,
+// PSI and disk), the per-process walk with open files and IO (report time, protector), and
+// with --cgroup (run it where cgroup v2 is writable, e.g. the VM) the cgroup v2 backend.
+// Then the same tree is sampled by psutil_monitor.py for comparison. Prints one JSON line.
+//
+//   monitor_sample_bench N PSUTIL_SCRIPT [--cgroup]
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "guardian/limits/process_tree_limiter.hpp"
+#include "guardian/monitor/process_walk.hpp"
+#include "guardian/monitor/sampler.hpp"
+
+namespace {
+
+using namespace guardian;
+
+std::uint64_t cpu_nsec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+// Median over 7 batches of the CPU time per call, in microseconds.
+double cost_us(const std::function<void()>& once, int iterations) {
+  for (int i = 0; i < 3; ++i) once();
+  std::vector<double> batches;
+  for (int b = 0; b < 7; ++b) {
+    auto start = cpu_nsec();
+    for (int i = 0; i < iterations; ++i) once();
+    batches.push_back(static_cast<double>(cpu_nsec() - start) / iterations / 1000.0);
+  }
+  std::sort(batches.begin(), batches.end());
+  return batches[batches.size() / 2];
+}
+
+// A root process with N-1 sleeping children, like a command's tree under guardian.
+// `enter` runs in the root before it forks (e.g. joining a cgroup).
+pid_t start_tree(int n, const std::function<void()>& enter) {
+  int ready[2];
+  if (::pipe(ready) != 0) std::abort();
+  pid_t root = ::fork();
+  if (root == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (enter) enter();
+    for (int i = 1; i < n; ++i) {
+      if (::fork() == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::pause();
+        ::_exit(0);
+      }
+    }
+    char byte = 'r';
+    (void)!::write(ready[1], &byte, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char byte = 0;
+  ::close(ready[1]);
+  (void)!::read(ready[0], &byte, 1);
+  ::close(ready[0]);
+  ::usleep(100000);
+  return root;
+}
+
+std::string run_capture(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  while (auto n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  ::pclose(pipe);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: monitor_sample_bench N PSUTIL_SCRIPT\n");
+    return 2;
+  }
+  const int n = std::atoi(argv[1]);
+  const std::string psutil_script = argv[2];
+  const int iterations = std::max(5, 20000 / n);
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) return 1;
+
+  pid_t root = start_tree(n, nullptr);
+  boost::asio::io_context io;
+  process::TreeMembership membership(process::ProcFs{}, ::getpid(), "GUARDIAN_RUN_ID=bench");
+  membership.claim_unmarked_orphans(true);
+  limits::ProcessTreeLimiter limiter(io.get_executor(), membership, "bench");
+  limiter.started(root);
+
+  monitor::SamplerOptions options;
+  options.disks = {cwd};
+  monitor::Sampler sampler([&limiter] { return limiter.sample(); }, options);
+  auto now = std::chrono::steady_clock::now();
+  std::uint64_t processes = 0;
+  double check_us = cost_us(
+      [&] {
+        now += std::chrono::seconds(1);
+        processes = sampler.sample(now, std::chrono::system_clock::now(), monitor::Level::normal).processes;
+      },
+      iterations);
+  double tree_only_us = cost_us([&] { limiter.sample(); }, iterations);
+
+  membership.set_root(root);
+  monitor::ProcessWalker walker(membership);
+  double walk_us = cost_us(
+      [&] {
+        now += std::chrono::seconds(1);
+        walker.walk(now, 2.0, 1ULL << 34, true);
+      },
+      iterations);
+
+  std::string psutil_json = run_capture(fmt::format("/usr/bin/python3 {} per-sample --root {} --iterations {} --disk {}",
+                                                    psutil_script, root, std::max(3, iterations / 10), cwd));
+  ::kill(root, SIGKILL);
+  ::waitpid(root, nullptr, 0);
+
+  nlohmann::json out = {{"processes", processes},
+                        {"guardian_check_us", check_us},
+                        {"guardian_tree_sample_us", tree_only_us},
+                        {"guardian_walk_files_io_us", walk_us}};
+  auto psutil = nlohmann::json::parse(psutil_json, nullptr, false);
+  if (!psutil.is_discarded()) {
+    out["psutil_basic_us"] = psutil["basic_us"];
+    out["psutil_full_us"] = psutil["full_us"];
+    out["psutil_processes"] = psutil["processes"];
+    out["ratio_check"] = psutil["basic_us"].get<double>() / check_us;
+    out["ratio_walk"] = psutil["full_us"].get<double>() / walk_us;
+  } else {
+    out["psutil_error"] = psutil_json;
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
