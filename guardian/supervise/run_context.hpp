@@ -4,6 +4,7 @@
 // a reference; the Supervisor owns all of it for the length of the run.
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "guardian/alerts/alert_bus.hpp"
@@ -34,6 +35,9 @@ struct RunContext {
   // phases, snapshots); set before any server or the command starts, null in tests that
   // build a context without one.
   monitor::Monitor* monitor = nullptr;
+  // The test running now ({"nodeid", "pid", ...} or null), from the test-runner adapter
+  // (adapters/pytest); empty when no adapter is attached.
+  std::function<nlohmann::json()> running_test = nullptr;
 };
 
 }  // namespace guardian::supervise

@@ -39,7 +39,8 @@ std::optional<int> RunServers::start_and_wait() {
   hooks.adopt = [this](pid_t pid) { reaper_.own(pid); };
   hooks.release = [this](pid_t pid) { reaper_.disown(pid); };
   hooks.watch_group = [this](pid_t pid) { sentinel_.watch_group(pid); };
-  hooks.running_test = [] { return nlohmann::json(); };  // the test-runner adapter fills this in later
+  hooks.watch_kill_file = [this](const std::string& file) { sentinel_.watch_cgroup_kill_file(file); };
+  hooks.running_test = [this] { return context_.running_test ? context_.running_test() : nlohmann::json(); };
   if (auto* monitor = context_.monitor) {
     // A server down takes the monitor to CRITICAL; a failed probe to at least INTENSIVE.
     hooks.condition = [monitor](const std::string& key, std::optional<alerts::Severity> severity,

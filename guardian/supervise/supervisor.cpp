@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "adapters/pytest/pytest_adapter.hpp"
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
@@ -76,6 +77,9 @@ class RunSession {
     const std::string& marker = context_.marker_entry;
     monitor_.emplace(context_, monitor::MonitorSettings::from_config(config_, options_.mode, options_.working_dir));
     context_.monitor = &*monitor_;
+    tests_.emplace(context_);  // pytest events (adapters/pytest): failures, running test, report section
+    tests_->start();
+    context_.running_test = [this] { return tests_->running_test(); };
     if (!alerts_.journal_problem().empty())
       log_.warning("alerts", "journal.unavailable", alerts_.journal_problem());
     // Before any thread exists: the sentinel is forked code.
@@ -114,6 +118,7 @@ class RunSession {
     spec.program = program;
     spec.argv = options_.command;
     spec.environment = child_environment(run_);
+    tests_->add_environment(spec.environment);
     spec.working_dir = options_.working_dir;
     terminal_ = process::ForegroundTerminal::detect();
     if (terminal_) spec.foreground_terminal_fd = terminal_->fd();
@@ -324,6 +329,7 @@ class RunSession {
       report_.outcome = "server_failed";
       report_.exit_code = *servers_code;
     }
+    tests_->finish();
     report_.sections["alerts"] = alerts_.summary();
     log_.info("supervisor", "run.finished", fmt::format("finished: exit {}", report_.exit_code),
               {{"exit_code", report_.exit_code}, {"outcome", report_.outcome}});
@@ -346,6 +352,7 @@ class RunSession {
   std::optional<SupervisedCommand> command_;
   std::optional<monitor::Monitor> monitor_;  // after command_: it samples command_'s limiter
   std::optional<RunServers> servers_;
+  std::optional<adapters::pytest::PytestAdapter> tests_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set more_signals_;
   boost::asio::steady_timer timeout_timer_;

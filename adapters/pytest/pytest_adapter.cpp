@@ -1,0 +1,157 @@
+#include "adapters/pytest/pytest_adapter.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "guardian/supervise/run_context.hpp"
+
+namespace guardian::adapters::pytest {
+namespace fs = std::filesystem;
+
+fs::path plugin_dir() {
+  fs::path source = fs::path(GUARDIAN_ADAPTERS_SOURCE_DIR) / "pytest";
+  std::error_code error;
+  if (fs::exists(source / "guardian_pytest.py", error)) return source;
+  return fs::path(GUARDIAN_ADAPTERS_INSTALL_DIR) / "pytest";
+}
+
+void add_plugin_environment(std::vector<std::string>& environment, const fs::path& socket_path,
+                            const fs::path& plugin_directory) {
+  auto find = [&](std::string_view name) {
+    return std::find_if(environment.begin(), environment.end(), [&](const std::string& entry) {
+      return entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=';
+    });
+  };
+  auto extend = [&](std::string_view name, const std::string& value, bool prepend, std::string_view separator) {
+    auto it = find(name);
+    if (it == environment.end() || it->size() == name.size() + 1) {
+      if (it != environment.end()) environment.erase(it);
+      environment.push_back(fmt::format("{}={}", name, value));
+      return;
+    }
+    std::string old = it->substr(name.size() + 1);
+    *it = prepend ? fmt::format("{}={}{}{}", name, value, separator, old)
+                  : fmt::format("{}={}{}{}", name, old, separator, value);
+  };
+  // Prepended: our module must win over any other guardian_pytest on the path.
+  extend("PYTHONPATH", plugin_directory.string(), true, ":");
+  // Appended: the user's own options keep their order and meaning.
+  extend("PYTEST_ADDOPTS", "-p guardian_pytest", false, " ");
+  if (auto it = find(kSocketVariable); it != environment.end()) environment.erase(it);
+  environment.push_back(fmt::format("{}={}", kSocketVariable, socket_path.string()));
+}
+
+PytestAdapter::PytestAdapter(supervise::RunContext& context)
+    : context_(context), socket_(context.io), buffer_(256 * 1024) {
+  socket_path_ = context_.run_dir / "events.sock";
+  // sun_path holds 107 bytes: a deep run directory falls back to /tmp.
+  if (socket_path_.string().size() > 100)
+    socket_path_ = fs::temp_directory_path() / fmt::format("guardian-{}.sock", context_.run_id);
+}
+
+PytestAdapter::~PytestAdapter() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  std::error_code error;
+  if (!socket_path_.empty()) fs::remove(socket_path_, error);
+}
+
+std::error_code PytestAdapter::start() {
+  boost::system::error_code error;
+  std::error_code fs_error;
+  fs::remove(socket_path_, fs_error);
+  socket_.open(boost::asio::local::datagram_protocol(), error);
+  if (!error) socket_.bind(boost::asio::local::datagram_protocol::endpoint(socket_path_.string()), error);
+  if (error) {
+    context_.log.warning("tests", "events.unavailable",
+                         fmt::format("cannot listen for test events on {}: {}; the run goes on without them",
+                                     socket_path_.string(), error.message()));
+    return error;
+  }
+  receive();
+  return {};
+}
+
+void PytestAdapter::add_environment(std::vector<std::string>& environment) const {
+  add_plugin_environment(environment, socket_path_);
+}
+
+void PytestAdapter::receive() {
+  socket_.async_receive(boost::asio::buffer(buffer_), [this](const boost::system::error_code& error, std::size_t size) {
+    if (error == boost::asio::error::operation_aborted || finished_) return;
+    if (!error) handle(std::string_view(buffer_.data(), size));
+    receive();
+  });
+}
+
+void PytestAdapter::handle(std::string_view datagram) {
+  auto event = nlohmann::json::parse(datagram, nullptr, false);
+  if (event.is_discarded()) {
+    context_.log.warning("tests", "event.malformed", "a test event was not JSON; ignored");
+    return;
+  }
+  auto effect = tracker_.consume(event);
+  if (effect.ignored) return;
+  const std::string kind = event.value("event", "");
+  const pid_t pid = event.value("pid", 0);
+  if (kind == "test_start") {
+    if (on_test_started_) {
+      auto it = tracker_.running().find(pid);
+      if (it != tracker_.running().end()) on_test_started_(it->second);
+    }
+  } else if (kind == "test_finish" || kind == "session_finish") {
+    if (on_test_finished_) on_test_finished_(pid);
+  }
+  if (kind == "session_start" || kind == "session_finish")
+    context_.log.info("tests", "pytest." + kind, kind == "session_start" ? "pytest session started" : "pytest session finished",
+                      event);
+  if (effect.collection_error) {
+    context_.log.warning("tests", "collection.error", fmt::format("collection error in {}", *effect.collection_error),
+                         event);
+  }
+  if (effect.failure) {
+    const auto& failure = *effect.failure;
+    context_.log.warning("tests", "test.failed", fmt::format("{} {}", failure.nodeid, failure.outcome), event);
+    if (failure_alerts_ >= kMaxFailureAlerts) {
+      ++failures_unalerted_;
+      return;
+    }
+    ++failure_alerts_;
+    alerts::AlertSpec spec;
+    spec.type = alerts::AlertType::test_failed;
+    spec.subject = failure.nodeid;
+    spec.title = fmt::format("test {}: {}", failure.outcome == "error" ? "error" : "failed", failure.nodeid);
+    spec.message = failure.text.empty() ? spec.title : failure.text;
+    spec.source = "pytest";
+    spec.context = {{"nodeid", failure.nodeid}, {"outcome", failure.outcome}, {"duration_s", failure.duration_s}};
+    if (!failure.worker.empty()) spec.context["worker"] = failure.worker;
+    context_.alerts.raise(std::move(spec));
+  }
+}
+
+void PytestAdapter::finish() {
+  if (finished_) return;
+  // The loop has stopped: read what the plugin sent just before the end.
+  boost::system::error_code error;
+  socket_.non_blocking(true, error);
+  while (!error) {
+    std::size_t size = socket_.receive(boost::asio::buffer(buffer_), 0, error);
+    if (!error) handle(std::string_view(buffer_.data(), size));
+  }
+  finished_ = true;
+  if (failures_unalerted_ > 0) {
+    alerts::AlertSpec spec;
+    spec.type = alerts::AlertType::test_failed;
+    spec.subject = "tests";
+    spec.title = fmt::format("{} more tests failed", failures_unalerted_);
+    spec.message = fmt::format("{} tests failed in all; alerts were raised for the first {}. See the report's "
+                               "'tests' section for every failure.", tracker_.failures(), failure_alerts_);
+    spec.source = "pytest";
+    spec.context = {{"failures", tracker_.failures()}, {"alerted", failure_alerts_}};
+    context_.alerts.raise(std::move(spec));
+  }
+  if (tracker_.seen_any()) context_.report.sections["tests"] = tracker_.report_section();
+}
+
+}  // namespace guardian::adapters::pytest

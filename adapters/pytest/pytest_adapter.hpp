@@ -1,0 +1,75 @@
+#pragma once
+// PytestAdapter: guardian's side of the pytest plugin — a Unix datagram socket on the run's
+// event loop receiving the plugin's JSON events, the environment that makes the plugin
+// load in the child, TEST_FAILED alerts, the running test, and the report's "tests" section.
+#include <sys/types.h>
+
+#include <array>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/local/datagram_protocol.hpp>
+#include <nlohmann/json.hpp>
+
+#include "adapters/pytest/test_run_tracker.hpp"
+
+namespace guardian::supervise {
+struct RunContext;
+}
+
+namespace guardian::adapters::pytest {
+
+inline constexpr const char* kSocketVariable = "GUARDIAN_EVENTS_SOCKET";
+// TEST_FAILED alerts raised one by one; the failures past it are counted in one summary alert.
+inline constexpr std::size_t kMaxFailureAlerts = 10;
+
+// Where guardian_pytest.py lives: the source tree for a build-tree binary, else the install.
+std::filesystem::path plugin_dir();
+
+// Adds the plugin dir to PYTHONPATH, "-p guardian_pytest" to PYTEST_ADDOPTS (appended to any
+// value already there) and the socket path, to a KEY=VALUE environment.
+void add_plugin_environment(std::vector<std::string>& environment, const std::filesystem::path& socket_path,
+                            const std::filesystem::path& plugin_directory = plugin_dir());
+
+class PytestAdapter {
+ public:
+  explicit PytestAdapter(supervise::RunContext& context);
+  ~PytestAdapter();
+  PytestAdapter(const PytestAdapter&) = delete;
+  PytestAdapter& operator=(const PytestAdapter&) = delete;
+
+  // Binds the socket and starts receiving; on failure the run goes on without test events.
+  std::error_code start();
+  void add_environment(std::vector<std::string>& environment) const;
+  // The test running longest now, null when none (servers name it in SERVER_DOWN).
+  nlohmann::json running_test() const { return tracker_.running_test(); }
+  const TestRunTracker& tracker() const { return tracker_; }
+  // Called for every test that starts (the per-test timeout arms its timer here).
+  void on_test_started(std::function<void(const RunningTest&)> callback) { on_test_started_ = std::move(callback); }
+  void on_test_finished(std::function<void(pid_t)> callback) { on_test_finished_ = std::move(callback); }
+  // After the tree finished: reads what is still queued, raises the summary alert and
+  // writes the report's "tests" section (only if any test event arrived).
+  void finish();
+  const std::filesystem::path& socket_path() const { return socket_path_; }
+
+ private:
+  void receive();
+  void handle(std::string_view datagram);
+
+  supervise::RunContext& context_;
+  std::filesystem::path socket_path_;
+  boost::asio::local::datagram_protocol::socket socket_;
+  std::vector<char> buffer_;
+  TestRunTracker tracker_;
+  std::size_t failure_alerts_ = 0;
+  std::size_t failures_unalerted_ = 0;
+  std::function<void(const RunningTest&)> on_test_started_;
+  std::function<void(pid_t)> on_test_finished_;
+  bool finished_ = false;
+};
+
+}  // namespace guardian::adapters::pytest

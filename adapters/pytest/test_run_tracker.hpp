@@ -1,0 +1,72 @@
+#pragma once
+// TestRunTracker: folds the test events of one run (from the pytest plugin, one JSON object
+// each) into what guardian knows about the tests: which test each process is running, the
+// counts, failures and durations for the report, and which failures deserve an alert.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace guardian::adapters::pytest {
+
+struct TestResult {
+  std::string nodeid;
+  std::string outcome;  // passed, failed, error, skipped, xfailed, xpassed
+  double duration_s = 0;
+  std::string text;     // short failure text
+  std::string worker;   // xdist worker id ("gw0"), empty without xdist
+};
+
+struct RunningTest {
+  std::string nodeid;
+  pid_t pid = 0;
+  std::string worker;
+  std::chrono::steady_clock::time_point started{};
+};
+
+// What one event changed, for the caller to act on (alerts, log).
+struct EventEffect {
+  std::optional<TestResult> failure;          // a test failed or errored: alert candidate
+  std::optional<std::string> collection_error;  // nodeid of a module that did not collect
+  bool ignored = false;                       // unknown or malformed event
+};
+
+class TestRunTracker {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  EventEffect consume(const nlohmann::json& event, Clock::time_point now = Clock::now());
+
+  // The test running longest right now (null if none): {"nodeid", "pid", "worker", "running_ms"}.
+  nlohmann::json running_test(Clock::time_point now = Clock::now()) const;
+  const std::map<pid_t, RunningTest>& running() const { return running_; }
+  // Processes that registered the faulthandler stack dump on SIGUSR2.
+  bool can_dump_stacks(pid_t pid) const;
+
+  // The report's "tests" section: counts, duration, the 10 slowest, failures.
+  nlohmann::json report_section() const;
+  bool seen_any() const { return sessions_ > 0 || !results_.empty(); }
+  std::size_t failures() const { return failed_ + errors_; }
+
+ private:
+  std::map<pid_t, RunningTest> running_;
+  std::map<pid_t, bool> stack_dump_;
+  std::vector<TestResult> results_;
+  std::vector<nlohmann::json> collection_errors_;
+  std::map<std::string, std::size_t> counts_;
+  std::size_t failed_ = 0;
+  std::size_t errors_ = 0;
+  std::size_t sessions_ = 0;
+  std::optional<double> session_duration_s_;
+  std::optional<int> exit_status_;
+  std::set<std::string> workers_;
+};
+
+}  // namespace guardian::adapters::pytest
