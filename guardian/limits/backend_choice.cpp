@@ -66,6 +66,7 @@ nlohmann::json BackendChoice::to_json() const {
           {"controllers", controllers},
           {"missing_controllers", missing_controllers},
           {"systemd_scope_possible", systemd_scope_possible},
+          {"permission_problem", permission_problem},
           {"reason", reason},
           {"fixes", fixes}};
 }
@@ -118,10 +119,13 @@ BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requeste
   if (probe.own_is_root && probe.mount_is_real_root) {
     if (probe.root_writable && has_controller(probe.root_controllers, "memory"))
       return cgroup(probe, "", false, "guardian runs in the root cgroup and may write it");
-    auto why = !has_controller(probe.root_controllers, "memory")
+    const bool has_memory = has_controller(probe.root_controllers, "memory");
+    auto why = !has_memory
                    ? fmt::format("the root cgroup has no memory controller ({})", fmt::join(probe.root_controllers, " "))
                    : fmt::format("the root cgroup {} is not writable by uid {}", probe.v2_mount.string(), probe.euid);
-    return watchdog(why, fixes_for_delegation(probe));
+    auto choice = watchdog(why, fixes_for_delegation(probe));
+    choice.permission_problem = has_memory;
+    return choice;
   }
 
   const bool own_has_memory = has_controller(probe.own_controllers, "memory");
@@ -147,6 +151,7 @@ BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requeste
                       "controllers there",
                       own_shown, probe.foreign_procs.size());
   auto choice = watchdog(why, fixes_for_delegation(probe));
+  choice.permission_problem = own_has_memory && !probe.own_writable;
   choice.systemd_scope_possible = probe.euid != 0 && probe.systemd_user_session;
   if (requested == "cgroup_v2") choice.reason += " (limits.backend = cgroup_v2 cannot be honoured)";
   return choice;

@@ -25,6 +25,8 @@ struct BackendChoice {
   std::vector<std::string> missing_controllers;
   /// A systemd user manager could give guardian a delegated scope (not root, nothing writable).
   bool systemd_scope_possible = false;
+  /// cgroup v2 would work but guardian may not write where it needs to (a permission problem).
+  bool permission_problem = false;
   std::string reason;               // why this backend, one sentence
   std::vector<std::string> fixes;   // what to do for full enforcement (empty when full)
 

@@ -106,6 +106,11 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
   } else if (requested == "cgroup_v2") {
     throw config::ConfigError(
         fmt::format("limits.backend = cgroup_v2, but {}.{}", choice.reason, fixes_text(choice)));
+  } else if (requested == "auto" && choice.permission_problem) {
+    warn("limits.permission_denied",
+         fmt::format("cgroup v2 ceilings are unavailable ({}): falling back to the /proc watchdog, which samples "
+                     "and signals the tree.{} Run 'guardian doctor' for details.",
+                     choice.reason, fixes_text(choice)));
   } else if (requested == "auto") {
     warn("limits.fallback",
          fmt::format("cgroup v2 ceilings are unavailable ({}): falling back to the /proc watchdog, which samples "

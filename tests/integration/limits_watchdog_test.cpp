@@ -3,6 +3,12 @@
 // watchdog: a memory-ceiling kill (named, exit 137) and a CPU duty cycle within ±15 %.
 // The watchdog tests force --limits-backend watchdog so they test it on any host; the
 // fallback test checks that `guardian run` does what `guardian doctor` predicts.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <regex>
+
 #include "harness.hpp"
 
 namespace guardian::testing {
@@ -110,6 +116,45 @@ TEST_F(GuardianTest, NoLimitsEnforcesNothingAndSaysSo) {
   ASSERT_EQ(result.exit_code, 3) << result.describe();
   EXPECT_NE(result.err.find("limits: none (--no-limits)"), std::string::npos) << result.err;
   EXPECT_EQ(report()["enforcement"].value("backend", ""), "none");
+}
+
+}  // namespace
+}  // namespace guardian::testing
+
+namespace guardian::testing {
+namespace {
+
+// The watchdog's pids ceiling is RLIMIT_NPROC, which the kernel applies to non-root users
+// only: run guardian as nobody (setpriv, util-linux) with a fork-tree of 85 processes.
+TEST_F(GuardianTest, WatchdogHoldsAForkBombAtThePidsCeilingForANonRootUser) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test drops to nobody and needs to start as root";
+  fs::permissions(dir_, fs::perms::all);
+  const std::string report_path = (dir_ / "nobody.json").string();
+  const std::string command = "cd " + dir_.string() + " && setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                              guardian_bin() + " run --quiet --limits-backend watchdog --pids 20 --report " +
+                              report_path + " -- " + target_bin() + " fork-tree 3 4 1 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("tree (\\d+)"))) << out;
+  EXPECT_LE(std::stoi(match[1]), 20) << out;
+  EXPECT_NE(out.find("fork: Resource temporarily unavailable"), std::string::npos) << out;
+  const Json report_json = read_json_file(report_path);
+  ASSERT_TRUE(report_json.is_object());
+  EXPECT_EQ(report_json["enforcement"]["pids"].value("method", ""), "RLIMIT_NPROC") << report_json["enforcement"].dump(2);
+}
+
+TEST_F(GuardianTest, AsRootThePidsCeilingOfTheWatchdogIsReportedAsNotEnforced) {
+  const RunResult result = run(run_target_reported({"--limits-backend", "watchdog", "--pids", "20"}, {"exit", "0"}));
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_NE(result.err.find("pids not enforced as root"), std::string::npos) << result.err;
+  EXPECT_EQ(report()["enforcement"]["pids"].value("method", ""), "none");
 }
 
 }  // namespace

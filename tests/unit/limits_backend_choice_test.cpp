@@ -114,12 +114,14 @@ TEST(LimitsBackendChoice, ASessionScopeWithAShellIsNotUsable) {
   auto choice = choose_backend(probe, "auto", false);
   EXPECT_EQ(choice.backend, Backend::watchdog);
   EXPECT_NE(choice.reason.find("not writable by uid 1000"), std::string::npos) << choice.reason;
+  EXPECT_TRUE(choice.permission_problem);
   ASSERT_FALSE(choice.fixes.empty());
   EXPECT_NE(choice.fixes[0].find("systemd-run --user --scope -p Delegate=yes"), std::string::npos);
   probe.own_writable = true;
   choice = choose_backend(probe, "auto", false);
   EXPECT_EQ(choice.backend, Backend::watchdog);
   EXPECT_NE(choice.reason.find("other process"), std::string::npos) << choice.reason;
+  EXPECT_FALSE(choice.permission_problem);
 }
 
 TEST(LimitsBackendChoice, RootWithAShellInItsCgroupUsesTheRootCgroup) {

@@ -120,6 +120,17 @@ for name in memory first_instruction cpu; do
   part job_children; find $CG/delegated/job -mindepth 1 -type d
   echo "@@@ end delegated_$name"
 done
+# 9. Non-root in a cgroup that is not delegated: a permission problem, said and alerted,
+#    and the watchdog enforces instead.
+mkdir $CG/plain
+sh -c "echo \$\$ >$CG/plain/cgroup.procs && exec su -s /bin/sh runner -c 'cd /tmp/runner && $G run --report /tmp/runner/plain.json --memory 64M -- $T exit 0 >/tmp/runner/plain.out 2>/tmp/runner/plain.err; echo \$? >/tmp/runner/plain.exit'"
+echo "@@@ begin not_delegated"
+part exit; cat /tmp/runner/plain.exit
+dump stdout /tmp/runner/plain.out
+dump stderr /tmp/runner/plain.err
+dump report /tmp/runner/plain.json
+part plain_children; find $CG/plain -mindepth 1 -type d
+echo "@@@ end not_delegated"
 echo "@@@ begin final"
 part leftover_cgroups; leftover_cgroups
 echo "@@@ end final"

@@ -217,4 +217,16 @@ TEST_F(LimitsVm, ANonRootUserRunsInADelegatedSubtree) {
   EXPECT_EQ(section("delegated_cpu").trimmed("job_children"), "");
 }
 
+TEST_F(LimitsVm, ANonDelegatedCgroupIsAPermissionErrorAndTheWatchdogEnforces) {
+  const auto& s = section("not_delegated");
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  EXPECT_NE(s.part("stderr").find("is not writable by uid 1000"), std::string::npos) << describe(s);
+  EXPECT_NE(s.part("stderr").find("falling back to the /proc watchdog"), std::string::npos) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["enforcement"]["backend"], "watchdog");
+  EXPECT_EQ(report["alerts"]["by_type"]["PERMISSION_ERROR"]["emitted"], 1) << report["alerts"].dump(2);
+  EXPECT_EQ(s.trimmed("plain_children"), "") << "nothing may be created where guardian may not write";
+}
+
 }  // namespace
