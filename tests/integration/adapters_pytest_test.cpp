@@ -1,0 +1,118 @@
+// The pytest adapter end to end: the real guardian runs Debian's pytest on
+// examples/pytest-suite; the plugin's events become alerts, the running test and the
+// report's "tests" section.
+#include <cstdlib>
+
+#include "harness.hpp"
+
+namespace guardian::testing {
+namespace {
+
+const fs::path kSuite = fs::path(GUARDIAN_SOURCE_DIR) / "examples" / "pytest-suite";
+
+class AdaptersPytest : public GuardianTest {
+ protected:
+  std::vector<std::string> pytest_run(std::vector<std::string> flags, std::vector<std::string> pytest_args) const {
+    std::vector<std::string> args{"run", "--mode", "test", "--report", report_copy_path().string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    for (auto item : {"--", "/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir"})
+      args.emplace_back(item);
+    args.push_back(kSuite.string());
+    for (auto& arg : pytest_args) args.push_back(arg.starts_with("-") ? arg : (kSuite / arg).string());
+    return args;
+  }
+  std::vector<Json> alerts_of_type(const std::string& type) const {
+    std::vector<Json> out;
+    for (auto& alert : read_json_lines(only_run_dir(dir_) / "alerts.jsonl"))
+      if (alert.value("type", "") == type) out.push_back(alert);
+    return out;
+  }
+};
+
+TEST_F(AdaptersPytest, FailuresBecomeAlertsAndTheReportHasTheTestsSection) {
+  auto result = run(pytest_run({}, {"test_basic.py"}), 60s);
+  ASSERT_FALSE(result.deadline_hit) << result.describe();
+  EXPECT_NE(result.exit_code, 0) << result.describe();  // pytest failed: guardian passes that on
+  auto tests = report()["tests"];
+  ASSERT_TRUE(tests.is_object()) << report().dump(2);
+  EXPECT_EQ(tests["counts"]["passed"], 2);
+  EXPECT_EQ(tests["counts"]["failed"], 13);
+  EXPECT_EQ(tests["counts"]["error"], 1);
+  EXPECT_EQ(tests["counts"]["skipped"], 1);
+  EXPECT_EQ(tests["total"], 17);
+  EXPECT_EQ(tests["failures"].size(), 14u);
+  ASSERT_FALSE(tests["slowest"].empty());
+  EXPECT_EQ(tests["slowest"][0]["nodeid"], "test_basic.py::test_slow_passes");
+  EXPECT_LE(tests["slowest"].size(), 10u);
+
+  // One TEST_FAILED per failure up to 10, then one summary: 11 alerts for 14 failures.
+  auto alerts = alerts_of_type("TEST_FAILED");
+  ASSERT_EQ(alerts.size(), 11u) << report()["alerts"].dump();
+  bool fails_named = false;
+  for (auto& alert : alerts) {
+    if (alert["subject"] == "test_basic.py::test_fails") {
+      fails_named = true;
+      EXPECT_NE(alert["message"].get<std::string>().find("arithmetic is broken"), std::string::npos) << alert.dump();
+    }
+  }
+  EXPECT_TRUE(fails_named);
+  EXPECT_EQ(alerts.back()["subject"], "tests");
+  EXPECT_NE(alerts.back()["title"].get<std::string>().find("4 more tests failed"), std::string::npos)
+      << alerts.back().dump();
+}
+
+TEST_F(AdaptersPytest, CollectionErrorIsReported) {
+  auto result = run(pytest_run({}, {"broken"}), 60s);
+  EXPECT_EQ(result.exit_code, 2) << result.describe();  // pytest: interrupted by collection errors
+  auto tests = report()["tests"];
+  ASSERT_EQ(tests["collection_errors"].size(), 1u) << tests.dump(2);
+  EXPECT_EQ(tests["collection_errors"][0]["nodeid"], "broken/test_broken.py");
+  EXPECT_NE(tests["collection_errors"][0]["text"].get<std::string>().find("this_module_does_not_exist"),
+            std::string::npos);
+  EXPECT_EQ(tests["exit_status"], 2);
+}
+
+TEST_F(AdaptersPytest, PassingRunReportsOnlyPasses) {
+  auto result = run(pytest_run({}, {"test_basic.py", "-kpasses"}), 60s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  auto tests = report()["tests"];
+  EXPECT_EQ(tests["counts"]["passed"], 2) << tests.dump(2);
+  EXPECT_EQ(tests["counts"]["failed"], 0);
+  EXPECT_EQ(tests["exit_status"], 0);
+  EXPECT_TRUE(alerts_of_type("TEST_FAILED").empty());
+}
+
+TEST_F(AdaptersPytest, XdistWorkersReportTheirOwnTests) {
+  auto result = run(pytest_run({}, {"-n2", "test_basic.py"}), 60s);
+  ASSERT_FALSE(result.deadline_hit) << result.describe();
+  auto tests = report()["tests"];
+  EXPECT_EQ(tests["total"], 17) << tests.dump(2);  // each test once, from its worker
+  EXPECT_EQ(tests["counts"]["failed"], 13);
+  EXPECT_EQ(tests["workers"], Json::array({"gw0", "gw1"}));
+  EXPECT_EQ(alerts_of_type("TEST_FAILED").size(), 11u);
+}
+
+TEST_F(AdaptersPytest, CrashingTestLeavesItUnfinishedInTheReport) {
+  auto result = run(pytest_run({}, {"crash"}), 60s);
+  ASSERT_FALSE(result.deadline_hit) << result.describe();
+  EXPECT_EQ(result.exit_code, 128 + 6) << result.describe();  // SIGABRT
+  auto tests = report()["tests"];
+  EXPECT_EQ(tests["counts"]["passed"], 1) << tests.dump(2);
+  ASSERT_EQ(tests["unfinished"].size(), 1u) << tests.dump(2);
+  EXPECT_EQ(tests["unfinished"][0]["nodeid"], "crash/test_crash.py::test_crashes_interpreter");
+}
+
+// Without guardian the plugin is loaded but silent: a socket path nobody listens on.
+TEST(AdaptersPytestPlugin, HarmlessWhenGuardianIsAbsent) {
+  std::string command = "cd '" + kSuite.string() +
+                        "' && GUARDIAN_EVENTS_SOCKET=/nonexistent/guardian.sock PYTHONPATH='" +
+                        (fs::path(GUARDIAN_SOURCE_DIR) / "adapters" / "pytest").string() +
+                        "' PYTEST_ADDOPTS='-p guardian_pytest' /usr/bin/python3 -m pytest -q -p no:cacheprovider "
+                        "test_basic.py -k passes > /dev/null 2>&1";
+  int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace guardian::testing
