@@ -1,9 +1,11 @@
 #include "guardian/limits/cgroup_probe.hpp"
 
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <linux/magic.h>
@@ -190,6 +192,13 @@ CgroupProbe probe_cgroups(const ProbeSources& sources) {
         out.has_kill_file = true;
         break;
       }
+  if (!out.has_kill_file && !sources.fs_magic) {
+    // Nothing to look at (the root has no cgroup.kill): the kernel version tells.
+    struct utsname name {};
+    int major = 0, minor = 0;
+    if (::uname(&name) == 0 && std::sscanf(name.release, "%d.%d", &major, &minor) == 2)
+      out.has_kill_file = major > 5 || (major == 5 && minor >= 14);
+  }
   read_v2_enclosing(fs, own, out);
   return out;
 }
