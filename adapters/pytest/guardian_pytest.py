@@ -13,6 +13,7 @@ import socket
 import time
 
 ENV_SOCKET = "GUARDIAN_EVENTS_SOCKET"
+_dump_file = None  # where faulthandler writes stack dumps (a dup of the real stderr)
 MAX_TEXT = 2000  # bytes of failure text kept per test: a summary, not the whole log
 
 
@@ -126,7 +127,11 @@ def _register_stack_dump():
     try:
         import faulthandler
         if signal.getsignal(signal.SIGUSR2) in (signal.SIG_DFL, None):
-            faulthandler.register(signal.SIGUSR2, all_threads=True, chain=False)
+            # pytest's fd capture redirects fd 2 while a test runs: dump to a copy of the
+            # real stderr taken now, kept open for the life of the process.
+            global _dump_file
+            _dump_file = os.fdopen(os.dup(2), "w")
+            faulthandler.register(signal.SIGUSR2, file=_dump_file, all_threads=True, chain=False)
             return True
     except Exception:
         pass

@@ -48,6 +48,10 @@ PytestAdapter::PytestAdapter(supervise::RunContext& context)
   // sun_path holds 107 bytes: a deep run directory falls back to /tmp.
   if (socket_path_.string().size() > 100)
     socket_path_ = fs::temp_directory_path() / fmt::format("guardian-{}.sock", context_.run_id);
+  if (auto limit = context_.config.duration("tests.timeout"); limit && limit->count() > 0)
+    timeout_.emplace(context_, *limit, tracker_, [this](const RunningTest& test) {
+      if (on_timeout_) on_timeout_(test);
+    });
 }
 
 PytestAdapter::~PytestAdapter() {
@@ -96,11 +100,16 @@ void PytestAdapter::handle(std::string_view datagram) {
   const std::string kind = event.value("event", "");
   const pid_t pid = event.value("pid", 0);
   if (kind == "test_start") {
+    if (timeout_) {
+      auto it = tracker_.running().find(pid);
+      if (it != tracker_.running().end()) timeout_->started(it->second);
+    }
     if (on_test_started_) {
       auto it = tracker_.running().find(pid);
       if (it != tracker_.running().end()) on_test_started_(it->second);
     }
   } else if (kind == "test_finish" || kind == "session_finish") {
+    if (timeout_) timeout_->finished(pid);
     if (on_test_finished_) on_test_finished_(pid);
   }
   if (kind == "session_start" || kind == "session_finish")

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/pytest/test_run_tracker.hpp"
+#include "adapters/pytest/test_timeout.hpp"
 
 namespace guardian::supervise {
 struct RunContext;
@@ -51,6 +53,10 @@ class PytestAdapter {
   // Called for every test that starts (the per-test timeout arms its timer here).
   void on_test_started(std::function<void(const RunningTest&)> callback) { on_test_started_ = std::move(callback); }
   void on_test_finished(std::function<void(pid_t)> callback) { on_test_finished_ = std::move(callback); }
+  // With tests.timeout (--test-timeout): called once the hung test's stacks were requested;
+  // the supervisor stops the run's tree there.
+  void on_test_timeout(TestTimeout::OnExpired callback) { on_timeout_ = std::move(callback); }
+  bool test_timed_out() const { return timeout_ && timeout_->fired(); }
   // After the tree finished: reads what is still queued, raises the summary alert and
   // writes the report's "tests" section (only if any test event arrived).
   void finish();
@@ -70,6 +76,8 @@ class PytestAdapter {
   std::function<void(const RunningTest&)> on_test_started_;
   std::function<void(pid_t)> on_test_finished_;
   bool finished_ = false;
+  TestTimeout::OnExpired on_timeout_;
+  std::optional<TestTimeout> timeout_;
 };
 
 }  // namespace guardian::adapters::pytest

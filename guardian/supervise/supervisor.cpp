@@ -80,6 +80,12 @@ class RunSession {
     tests_.emplace(context_);  // pytest events (adapters/pytest): failures, running test, report section
     tests_->start();
     context_.running_test = [this] { return tests_->running_test(); };
+    tests_->on_test_timeout([this](const adapters::pytest::RunningTest& test) {
+      if (!command_ || !command_->running()) return;
+      report_.stop_reason = "test timeout: " + test.nodeid;
+      report_.killed_by = "test_timeout";
+      command_->stop(SIGTERM, options_.kill_after);
+    });
     if (!alerts_.journal_problem().empty())
       log_.warning("alerts", "journal.unavailable", alerts_.journal_problem());
     // Before any thread exists: the sentinel is forked code.

@@ -1,0 +1,55 @@
+// --test-timeout end to end: a pytest test that starts a subprocess and sleeps is named in
+// TEST_TIMEOUT, its Python stacks are dumped (faulthandler) and its subprocess is gone.
+#include <signal.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "harness.hpp"
+
+namespace guardian::testing {
+namespace {
+
+const fs::path kSuite = fs::path(GUARDIAN_SOURCE_DIR) / "examples" / "pytest-suite";
+
+class AdaptersPytestTimeout : public GuardianTest {};
+
+TEST_F(AdaptersPytestTimeout, HungTestIsNamedDumpedAndItsSubprocessEnded) {
+  const fs::path pid_file = dir_ / "child.pid";
+  auto spawn = options({"run", "--mode", "test", "--test-timeout", "2s", "--kill-after", "2s", "--report",
+                        report_copy_path().string(), "--", "/usr/bin/python3", "-m", "pytest", "-q", "-p",
+                        "no:cacheprovider", "--rootdir", kSuite.string(), (kSuite / "hang").string()});
+  spawn.env.emplace_back("HANG_CHILD_PID_FILE", pid_file.string());
+  GuardianProcess guardian(spawn);
+  auto result = guardian.wait(40s);
+  ASSERT_FALSE(result.deadline_hit) << result.describe();
+  EXPECT_NE(result.exit_code, 0) << result.describe();
+
+  std::vector<Json> timeouts;
+  for (auto& alert : read_json_lines(only_run_dir(dir_) / "alerts.jsonl"))
+    if (alert.value("type", "") == "TEST_TIMEOUT") timeouts.push_back(alert);
+  ASSERT_EQ(timeouts.size(), 1u) << result.describe();
+  EXPECT_EQ(timeouts[0]["subject"], "hang/test_hang.py::test_hangs_with_subprocess");
+  // faulthandler's dump of the hung process, on the command's stderr.
+  EXPECT_NE(result.err.find("most recent call first"), std::string::npos) << result.describe();
+  EXPECT_NE(result.err.find("test_hangs_with_subprocess"), std::string::npos) << result.describe();
+  auto report_json = report();
+  EXPECT_EQ(report_json["killed_by"], "test_timeout") << report_json.dump(2);
+  EXPECT_EQ(report_json["tests"]["counts"]["passed"], 1);
+
+  std::ifstream in(pid_file);
+  pid_t child = 0;
+  ASSERT_TRUE(in >> child) << "the hanging test did not record its subprocess";
+  errno = 0;
+  bool gone = ::kill(child, 0) != 0 && errno == ESRCH;
+  if (!gone) {  // a zombie not yet reaped by init counts as gone
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    gone = line.find(") Z") != std::string::npos;
+  }
+  EXPECT_TRUE(gone) << "subprocess " << child << " of the hung test is still alive";
+}
+
+}  // namespace
+}  // namespace guardian::testing
