@@ -1,5 +1,6 @@
 #include "guardian/limits/make_limiter.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -120,7 +121,9 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
 
   WatchdogLimiter::Options options;
   options.ceilings = ceilings;
-  options.interval = config.duration("limits.watchdog.interval").value_or(options.interval);
+  // Never a busy loop: at most 100 samples a second.
+  options.interval = std::max(std::chrono::milliseconds(10),
+                              config.duration("limits.watchdog.interval").value_or(options.interval));
   options.memory_grace = config.duration("limits.watchdog.memory_grace").value_or(options.memory_grace);
   options.reason = watchdog_reason;
   return std::make_unique<WatchdogLimiter>(request.executor, std::move(request.membership), std::move(options));
