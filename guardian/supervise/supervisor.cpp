@@ -265,9 +265,17 @@ class RunSession {
     report_.killed_by = "memory_ceiling";
     if (!report_.stop_reason) report_.stop_reason = "memory ceiling";
     report_.sections["ceiling_kill"] = breach.to_json();
-    console_.error(breach.message + " — exit 137");
-    log_.write(report::Level::error, "limits", "memory.ceiling_kill", breach.message, breach.to_json());
-    alerts_.raise(limits::ceiling_kill_alert(breach, "main", options_.command.at(0)));
+    auto test = tests_->running_test();  // "brought down by tests/test_x.py::test_y"
+    std::string during = test.is_null() ? "" : " (while running " + test.value("nodeid", "") + ")";
+    if (!test.is_null()) report_.sections["ceiling_kill"]["running_test"] = test;
+    console_.error(breach.message + during + " — exit 137");
+    log_.write(report::Level::error, "limits", "memory.ceiling_kill", breach.message + during, breach.to_json());
+    auto alert = limits::ceiling_kill_alert(breach, "main", options_.command.at(0));
+    if (!test.is_null()) {
+      alert.message += during;
+      alert.context["running_test"] = test;
+    }
+    alerts_.raise(std::move(alert));
     if (!breach.kernel_killed) command_->stop(SIGTERM, breach.grace);
   }
 

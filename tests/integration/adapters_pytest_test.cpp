@@ -102,6 +102,19 @@ TEST_F(AdaptersPytest, CrashingTestLeavesItUnfinishedInTheReport) {
   EXPECT_EQ(tests["unfinished"][0]["nodeid"], "crash/test_crash.py::test_crashes_interpreter");
 }
 
+// A ceiling kill names the test that was running ("brought down by ...").
+TEST_F(AdaptersPytest, MemoryCeilingKillNamesTheRunningTest) {
+  auto result = run(pytest_run({"--memory", "250M", "--kill-after", "1s"}, {"memory"}), 60s);
+  ASSERT_FALSE(result.deadline_hit) << result.describe();
+  EXPECT_EQ(result.exit_code, 137) << result.describe();
+  auto kills = alerts_of_type("MEMORY_CEILING_KILL");
+  ASSERT_EQ(kills.size(), 1u) << result.describe();
+  EXPECT_EQ(kills[0]["context"]["running_test"]["nodeid"], "memory/test_memory.py::test_eats_memory")
+      << kills[0].dump(2);
+  EXPECT_NE(result.err.find("while running memory/test_memory.py::test_eats_memory"), std::string::npos)
+      << result.describe();
+}
+
 // Without guardian the plugin is loaded but silent: a socket path nobody listens on.
 TEST(AdaptersPytestPlugin, HarmlessWhenGuardianIsAbsent) {
   std::string command = "cd '" + kSuite.string() +
