@@ -36,5 +36,6 @@ Subcommand add_run_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_config_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_doctor_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_serve_command(CLI::App& app, GlobalOptions& global);
+Subcommand add_plugins_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace guardian::cli

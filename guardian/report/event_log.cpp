@@ -34,11 +34,17 @@ void EventLog::write(Level level, std::string_view component, std::string_view e
                          {"event", event},
                          {"message", message},
                          {"context", std::move(context)}};
-  if (fd_) {
-    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    [[maybe_unused]] auto written = ::write(fd_.get(), text.data(), text.size());
+  std::function<void(const nlohmann::json&)> observer;
+  {
+    std::lock_guard lock(mutex_);
+    if (fd_) {
+      std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      [[maybe_unused]] auto written = ::write(fd_.get(), text.data(), text.size());
+    }
+    observer = observer_;
   }
-  if (observer_) observer_(line);
+  // Outside the lock: an observer may log in turn.
+  if (observer) observer(line);
 }
 
 }  // namespace guardian::report

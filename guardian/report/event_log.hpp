@@ -1,8 +1,10 @@
 #pragma once
 // The run's structured event log: JSON Lines (ts, level, component, event, message,
 // context), one write(2) per line on an O_APPEND file, so a crash never tears a line.
+// Thread-safe: plugins log from their own threads.
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -31,13 +33,17 @@ class EventLog {
   }
 
   /// Every line written also goes to this observer (e.g. to forward events to plugins).
-  void set_observer(std::function<void(const nlohmann::json&)> observer) { observer_ = std::move(observer); }
+  void set_observer(std::function<void(const nlohmann::json&)> observer) {
+    std::lock_guard lock(mutex_);
+    observer_ = std::move(observer);
+  }
   const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;
   process::UniqueFd fd_;
   std::function<void(const nlohmann::json&)> observer_;
+  std::mutex mutex_;
 };
 
 }  // namespace guardian::report

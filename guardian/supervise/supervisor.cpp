@@ -26,6 +26,7 @@
 #include "guardian/report/run_directory.hpp"
 #include "guardian/report/run_report.hpp"
 #include "guardian/supervise/run_context.hpp"
+#include "guardian/supervise/run_plugins.hpp"
 #include "guardian/supervise/server_run.hpp"
 #include "guardian/supervise/supervised_command.hpp"
 
@@ -95,6 +96,11 @@ class RunSession {
       log_.warning("supervisor", "subreaper.unavailable",
                    fmt::format("cannot become child subreaper ({}); escaped daemons may outlive the run",
                                error.message()));
+    // Plugins run threads: only after the sentinel's fork.
+    plugins_.emplace(context_);
+    plugins_->start();
+    plugins_->publish_run_started({{"command", options_.command}, {"mode", options_.mode},
+                                   {"run_dir", run_.path.string()}});
 
     // Dev servers first: the command starts once they are all healthy (issue 5).
     servers_.emplace(context_, reaper_, sentinel_);
@@ -347,6 +353,8 @@ class RunSession {
     report_.sections["alerts"] = alerts_.summary();
     log_.info("supervisor", "run.finished", fmt::format("finished: exit {}", report_.exit_code),
               {{"exit_code", report_.exit_code}, {"outcome", report_.outcome}});
+    report_.ended_at = std::chrono::system_clock::now();
+    plugins_->finish(report_.to_json());
     return report_.exit_code;
   }
 
@@ -363,6 +371,7 @@ class RunSession {
   process::OrphanReaper reaper_;
   std::optional<process::ForegroundTerminal> terminal_;
   std::optional<process::JobControl> job_control_;
+  std::optional<RunPlugins> plugins_;
   std::optional<SupervisedCommand> command_;
   std::optional<monitor::Monitor> monitor_;  // after command_: it samples command_'s limiter
   std::optional<RunServers> servers_;
