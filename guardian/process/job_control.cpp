@@ -35,6 +35,9 @@ void JobControl::check_stopped() {
   // (through the pidfd) by whoever owns the command.
   if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WSTOPPED | WNOHANG) != 0 || info.si_pid != pid_) return;
   int stop_signal = info.si_status;
+  // Only stops from the terminal (Ctrl-Z, background I/O) are the user's job control;
+  // SIGSTOP is someone else's business (the watchdog's CPU duty cycle, a debugger).
+  if (stop_signal != SIGTSTP && stop_signal != SIGTTIN && stop_signal != SIGTTOU) return;
   terminal_.take_back();
   ::raise(SIGTSTP);  // guardian stops here, like the command; the shell sees "Stopped"
   // `fg` (SIGCONT to guardian) lands here: hand the terminal back and wake the command.
