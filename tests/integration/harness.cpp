@@ -95,7 +95,7 @@ std::vector<std::string> child_environment(
 }
 
 GuardianProcess::GuardianProcess(const SpawnOptions& options) {
-  std::vector<std::string> argv_storage{guardian_bin()};
+  std::vector<std::string> argv_storage{options.program.empty() ? guardian_bin() : options.program};
   argv_storage.insert(argv_storage.end(), options.args.begin(), options.args.end());
   std::vector<char*> argv;
   for (auto& arg : argv_storage) argv.push_back(arg.data());

@@ -44,10 +44,11 @@ struct RunResult {
 };
 
 struct SpawnOptions {
-  std::vector<std::string> args;  // guardian's arguments (argv[1..])
+  std::vector<std::string> args;  // the program's arguments (argv[1..])
   fs::path cwd;
   // Added to the test process's environment, minus its GUARDIAN_* variables.
   std::vector<std::pair<std::string, std::string>> env;
+  std::string program;  // empty: guardian itself; else e.g. a shell that starts guardian
 };
 
 // Builds the environment guardian gets: the test's own (without GUARDIAN_*), plus extras.

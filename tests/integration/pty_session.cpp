@@ -23,7 +23,7 @@ int remaining_ms(Clock::time_point deadline) {
 }  // namespace
 
 PtySession::PtySession(const SpawnOptions& options) {
-  std::vector<std::string> argv_storage{guardian_bin()};
+  std::vector<std::string> argv_storage{options.program.empty() ? guardian_bin() : options.program};
   argv_storage.insert(argv_storage.end(), options.args.begin(), options.args.end());
   std::vector<char*> argv;
   for (auto& arg : argv_storage) argv.push_back(arg.data());
