@@ -171,7 +171,12 @@ class RunSession {
         if (!error) on_timeout();
       });
     }
-    monitor_->watch(command_->limiter(), pid, {sentinel_.pid()});
+    process::TreeMembership monitored(process::ProcFs{}, ::getpid(), marker);  // the protector's view
+    monitored.exclude_subtree(sentinel_.pid());
+    monitored.claim_unmarked_orphans(true);
+    servers_->exclude_from(monitored);
+    monitored.set_root(pid);
+    monitor_->watch(command_->limiter(), std::move(monitored));
     io_.run();
     return finish();
   }
