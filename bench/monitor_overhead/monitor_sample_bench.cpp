@@ -5,6 +5,7 @@
 // Then the same tree is sampled by psutil_monitor.py for comparison. Prints one JSON line.
 //
 //   monitor_sample_bench N PSUTIL_SCRIPT [--cgroup]
+// $PYTHON names the interpreter for the psutil monitor (default /usr/bin/python3).
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,10 +19,15 @@
 #include <fmt/format.h>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "guardian/limits/backend_choice.hpp"
+#include "guardian/limits/cgroup_probe.hpp"
+#include "guardian/limits/cgroup_run_tree.hpp"
+#include "guardian/limits/cgroup_v2_limiter.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/monitor/process_walk.hpp"
 #include "guardian/monitor/sampler.hpp"
@@ -88,24 +94,71 @@ std::string run_capture(const std::string& command) {
   return out;
 }
 
+// The cgroup v2 backend, created like `guardian run` does on a pure v2 machine.
+struct CgroupBackend {
+  boost::asio::io_context io;
+  std::shared_ptr<limits::CgroupRunTree> run_tree;
+  std::unique_ptr<limits::CgroupV2Limiter> limiter;
+  std::string problem;
+
+  CgroupBackend() {
+    auto probe = limits::probe_cgroups();
+    auto choice = limits::choose_backend(probe, "auto", false);
+    if (choice.backend != limits::Backend::cgroup_v2) {
+      problem = "no writable cgroup v2 here: " + choice.reason;
+      return;
+    }
+    limits::Ceilings ceilings;
+    ceilings.memory_max_bytes = 1ull << 30;
+    ceilings.cpu_cores = 1.0;
+    auto tree = limits::CgroupRunTree::create(limits::CgroupFs(probe.v2_mount), choice, ceilings);
+    if (!tree) {
+      problem = tree.error().message;
+      return;
+    }
+    run_tree = *tree;
+    auto created = limits::CgroupV2Limiter::create(io.get_executor(), run_tree, {ceilings, "bench", true, "", {}});
+    if (!created) {
+      problem = created.error().message;
+      return;
+    }
+    limiter = std::move(*created);
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: monitor_sample_bench N PSUTIL_SCRIPT\n");
+    std::fprintf(stderr, "usage: monitor_sample_bench N PSUTIL_SCRIPT [--cgroup]\n");
     return 2;
   }
   const int n = std::atoi(argv[1]);
   const std::string psutil_script = argv[2];
+  const bool cgroup = argc > 3 && std::string(argv[3]) == "--cgroup";
   const int iterations = std::max(5, 20000 / n);
+  const char* python_env = std::getenv("PYTHON");
+  const std::string python = python_env && *python_env ? python_env : "/usr/bin/python3";
   char cwd[4096];
   if (!::getcwd(cwd, sizeof cwd)) return 1;
 
-  pid_t root = start_tree(n, nullptr);
+  std::optional<CgroupBackend> cgroup_backend;
+  if (cgroup) {
+    cgroup_backend.emplace();
+    if (!cgroup_backend->limiter) {
+      std::printf("%s\n", nlohmann::json{{"error", cgroup_backend->problem}}.dump().c_str());
+      return 1;
+    }
+  }
+  limits::Limiter* cgroup_limiter = cgroup ? cgroup_backend->limiter.get() : nullptr;
+  pid_t root = start_tree(n, [cgroup_limiter] {
+    if (cgroup_limiter) cgroup_limiter->enter_from_child();
+  });
   boost::asio::io_context io;
   process::TreeMembership membership(process::ProcFs{}, ::getpid(), "GUARDIAN_RUN_ID=bench");
   membership.claim_unmarked_orphans(true);
-  limits::ProcessTreeLimiter limiter(io.get_executor(), membership, "bench");
+  limits::ProcessTreeLimiter process_limiter(io.get_executor(), membership, "bench");
+  limits::Limiter& limiter = cgroup ? *cgroup_limiter : static_cast<limits::Limiter&>(process_limiter);
   limiter.started(root);
 
   monitor::SamplerOptions options;
@@ -130,12 +183,18 @@ int main(int argc, char** argv) {
       },
       iterations);
 
-  std::string psutil_json = run_capture(fmt::format("/usr/bin/python3 {} per-sample --root {} --iterations {} --disk {}",
+  std::string psutil_json = run_capture(fmt::format("{} {} per-sample --root {} --iterations {} --disk {}", python,
                                                     psutil_script, root, std::max(3, iterations / 10), cwd));
   ::kill(root, SIGKILL);
   ::waitpid(root, nullptr, 0);
+  if (cgroup) {
+    // The root's children die with it (PDEATHSIG); wait until the cgroup is empty, then remove it.
+    for (int i = 0; i < 100 && cgroup_limiter->sample().processes > 0; ++i) ::usleep(20000);
+    cgroup_limiter->release();
+  }
 
-  nlohmann::json out = {{"processes", processes},
+  nlohmann::json out = {{"backend", cgroup ? "cgroup_v2" : "process_tree"},
+                        {"processes", processes},
                         {"guardian_check_us", check_us},
                         {"guardian_tree_sample_us", tree_only_us},
                         {"guardian_walk_files_io_us", walk_us}};

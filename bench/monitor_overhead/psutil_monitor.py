@@ -78,13 +78,18 @@ def loop(args):
     start = time.monotonic()
     samples = 0
     next_at = start
-    while time.monotonic() - start < args.duration:
+    end = start + args.duration
+    while True:
         next_at += args.interval
+        if next_at > end:
+            break
         delay = next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         sample(root, False, args.disk)
         samples += 1
+    if end > time.monotonic():
+        time.sleep(end - time.monotonic())
     cpu = time.process_time() - start_cpu
     wall = time.monotonic() - start
     print(json.dumps({"cpu_seconds": cpu, "wall_seconds": wall, "samples": samples,

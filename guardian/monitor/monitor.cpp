@@ -101,14 +101,10 @@ void Monitor::on_run_thread(F&& f) {
   boost::asio::dispatch(run_.io, std::forward<F>(f));
 }
 
-void Monitor::watch(limits::Limiter& limiter, pid_t root_pid, std::vector<pid_t> excluded) {
+void Monitor::watch(limits::Limiter& limiter, process::TreeMembership members) {
   SamplerOptions sampler_options;
   sampler_options.disks = settings_.disks;
   sampler_.emplace([&limiter] { return limiter.sample(); }, std::move(sampler_options));
-
-  process::TreeMembership members(process::ProcFs{}, ::getpid(), run_.marker_entry);
-  for (pid_t pid : excluded) members.exclude_subtree(pid);
-  members.set_root(root_pid);
   walker_.emplace(std::move(members));
 
   last_report_at_ = Clock::now();

@@ -56,10 +56,10 @@ class Monitor {
   Monitor& operator=(const Monitor&) = delete;
 
   /// Starts watching a launched command's tree: `limiter` holds it (and is sampled at each
-  /// check), `root_pid` is the command itself (never touched by the protector), `excluded`
-  /// are subtrees under guardian that are not the command's (the sentinel). The first
-  /// check runs at once.
-  void watch(limits::Limiter& limiter, pid_t root_pid, std::vector<pid_t> excluded = {});
+  /// check); `members` finds its processes for the per-process walk, with its root set to
+  /// the command itself (never touched by the protector) and the subtrees that are not the
+  /// command's excluded (the sentinel, dev servers). The first check runs at once.
+  void watch(limits::Limiter& limiter, process::TreeMembership members);
   /// Stops sampling (the tree has ended); queries keep answering with what was seen.
   void stop();
 
