@@ -43,7 +43,7 @@ void SupervisedCommand::stop(int signo, std::chrono::milliseconds grace) {
   auto deadline = std::chrono::steady_clock::now() + grace;
   if (!stopping_) {
     stopping_ = true;
-    limiter_->signal_all(signo);
+    processes_signalled_ = limiter_->signal_all(signo);
   }
   if (deadline < kill_deadline_) arm_grace(grace);
 }

@@ -47,6 +47,8 @@ class SupervisedCommand {
   bool stopping() const { return stopping_; }
   bool escalated() const { return escalated_; }
   std::size_t leftovers_signalled() const { return leftovers_signalled_; }
+  /// How many processes the stop signal reached (the tree's size when it was stopped).
+  std::size_t processes_signalled() const { return processes_signalled_; }
   const std::optional<process::ExitStatus>& exit_status() const { return exit_status_; }
   limits::Limiter& limiter() { return *limiter_; }
 
@@ -71,6 +73,7 @@ class SupervisedCommand {
   bool tree_empty_ = false;
   bool finished_ = false;
   std::size_t leftovers_signalled_ = 0;
+  std::size_t processes_signalled_ = 0;
 };
 
 }  // namespace guardian::supervise

@@ -117,7 +117,7 @@ class RunSession {
     auto limiter = limits::make_limiter(limits::LimiterRequest{
         config_, io_.get_executor(), std::move(membership), "main",
         [this](const std::string& event, const std::string& message) {
-          console_.error(message);
+          console_.info(message);  // loud, but a fallback is not an error: --quiet silences it
           log_.warning("limits", event, message);
           if (auto alert = limits::limits_problem_alert(event, message)) alerts_.raise(std::move(*alert));
         }});
@@ -328,7 +328,9 @@ class RunSession {
     // ru_maxrss is the largest single descendant: a floor for the tree's peak between samples.
     report_.peak_memory_bytes =
         std::max(monitor_->peak_memory_bytes(), static_cast<std::uint64_t>(children.ru_maxrss) * 1024);
-    report_.processes_observed = std::max<std::uint64_t>(monitor_->peak_processes(), 1);
+    // The most processes seen at once: by the monitor's samples, or when the tree was stopped.
+    report_.processes_observed = std::max<std::uint64_t>(
+        {monitor_->peak_processes(), command_->processes_signalled(), command_->leftovers_signalled() + 1, 1});
     report_.sections["monitor"] = monitor_->report_section();
     report_.leftover_processes_killed = command_->leftovers_signalled();
     report_.escalated_to_kill = command_->escalated();

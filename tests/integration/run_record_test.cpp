@@ -69,7 +69,7 @@ TEST_F(GuardianTest, CommandSeesRunIdRunDirAndTheInheritedEnvironment) {
 
 TEST_F(GuardianTest, RunDirFlagChoosesWhereRunsAreRecorded) {
   const fs::path runs = dir_ / "elsewhere";
-  const RunResult result = run(run_target({"--run-dir", runs.string()}, {"print-env", "GUARDIAN_RUN_DIR"}));
+  const RunResult result = run(run_target({"--runs-dir", runs.string()}, {"print-env", "GUARDIAN_RUN_DIR"}));
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   const auto lines = result.out_lines();
   ASSERT_EQ(lines.size(), 1u) << result.describe();
