@@ -2,7 +2,8 @@
 """Dev-server benchmark: how fast guardian notices a server problem and brings it back.
 
   process exit -> detection      SIGKILL the server; time until guardian's server.down event
-  health loss  -> detection      SIGSTOP the server (accepts, never answers); time until
+  health loss  -> detection      the example app's /health answers 503 (--uvicorn), or the server
+                                 hangs: SIGSTOP (accepts, never answers); time until
                                  server.down, with the monitor pinned at each level
                                  (--level normal / intensive / critical: probes every 5 s / 1 s / 500 ms)
                                  and free (auto: the first failed probe raises the level)
@@ -61,7 +62,8 @@ CLIENT = textwrap.dedent(r'''
                 continue
             try:
                 with open(f"/proc/{entry}/environ", "rb") as f:
-                    if b"GUARDIAN_SERVER_NAME=api" in f.read().split(b"\0"):
+                    # Only this run's server (other runs may have one named api too).
+                    if f"GUARDIAN_SERVER_ID={os.environ['GUARDIAN_RUN_ID']}/api".encode() in f.read().split(b"\0"):
                         pids.append(int(entry))
             except OSError:
                 pass
@@ -88,15 +90,19 @@ CLIENT = textwrap.dedent(r'''
                 if not ok(timeout=1.0):
                     noticed["baseline"] = time.time(); return
                 stop.wait(baseline_s)
-        # Start the poller at a random phase, as a test suite would be.
+        # The failure lands at a different phase of the poller's cycle each round, spread
+        # evenly over the interval (a test suite is at no particular phase either).
         t = threading.Thread(target=poller, daemon=True)
-        time.sleep((i * 0.37) % baseline_s)
         t.start()
-        time.sleep(0.05)
+        time.sleep(0.05 + baseline_s * (i + 0.5) / rounds)
         pids = server_pids()
         t0 = time.time()
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL if action == "kill" else signal.SIGSTOP)
+        if action == "fail503":
+            base = url.rsplit("/", 1)[0]
+            urllib.request.urlopen(urllib.request.Request(base + "/unhealthy", method="POST"), timeout=2).read()
+        else:
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL if action == "kill" else signal.SIGSTOP)
         if not wait(lambda: len(events("server.down")) >= i + 1, 120):
             print("client: guardian did not notice", file=sys.stderr); sys.exit(1)
         down = events("server.down")[i]
@@ -182,7 +188,9 @@ def main():
     parser.add_argument("--levels", default="auto,normal,intensive,critical")
     parser.add_argument("--baseline-interval", type=float, default=5.0)
     parser.add_argument("--uvicorn", action="store_true", help="also measure with the real uvicorn example")
+    parser.add_argument("--rows", default="exit,hang,503,restart", help="which measurements (503 needs --uvicorn)")
     args = parser.parse_args()
+    rows = set(args.rows.split(","))
 
     kinds = ["serve-http"] + (["uvicorn"] if args.uvicorn else [])
     print(f"rounds per row: {args.rounds}; medians; baseline = GET /health every {args.baseline_interval:g} s "
@@ -191,15 +199,21 @@ def main():
     print("| failure → detection | guardian (server.down) | baseline poller |")
     print("|---|---|---|")
     for kind in kinds:
-        show_detection(f"{kind}: process exit (SIGKILL)", scenario(args, "kill", "normal", kind, "6s"))
-        for level in args.levels.split(","):
-            show_detection(f"{kind}: health loss (SIGSTOP), level {level}",
-                           scenario(args, "freeze", level, kind, "6s"))
+        if "exit" in rows:
+            show_detection(f"{kind}: process exit (SIGKILL)", scenario(args, "kill", "normal", kind, "6s"))
+        if "hang" in rows:
+            for level in args.levels.split(","):
+                show_detection(f"{kind}: hung (SIGSTOP), level {level}", scenario(args, "freeze", level, kind, "6s"))
+        if "503" in rows and kind == "uvicorn":
+            for level in args.levels.split(","):
+                show_detection(f"{kind}: /health answers 503, level {level}",
+                               scenario(args, "fail503", level, kind, "6s"))
     # Recovery with the default restart delay (500 ms).
     print("\n| restart → healthy again (defaults) | server.down → server.healthy | of which startup |")
     print("|---|---|---|")
     for kind in kinds:
-        show_restart(f"{kind}: after SIGKILL", scenario(args, "kill", "normal", kind, "500ms"))
+        if "restart" in rows:
+            show_restart(f"{kind}: after SIGKILL", scenario(args, "kill", "normal", kind, "500ms"))
 
 
 if __name__ == "__main__":

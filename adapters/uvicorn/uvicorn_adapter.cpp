@@ -48,6 +48,8 @@ bool uses_reload(const std::vector<std::string>& argv) {
 
 std::vector<int> stop_signals() { return {SIGINT, SIGTERM}; }
 
+bool signal_root_first(const std::vector<std::string>& argv) { return uses_reload(argv); }
+
 std::string down_hint(const std::vector<std::string>& argv) {
   if (uses_reload(argv))
     return "uvicorn --reload: the reloader may outlive its worker, so guardian restarts the whole tree";

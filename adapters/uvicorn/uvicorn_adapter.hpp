@@ -14,6 +14,10 @@ bool uses_reload(const std::vector<std::string>& argv);
 /// The signals of a graceful stop, in order, before SIGKILL: SIGINT is uvicorn's own
 /// graceful shutdown (the reloader then stops its worker), SIGTERM the fallback.
 std::vector<int> stop_signals();
+/// Whether the first stop signal goes to the root process only: with `--reload` the
+/// reloader answers SIGINT by terminating its worker itself; signalling the worker too
+/// makes it see SIGINT and SIGTERM, which uvicorn takes as a forced, ungraceful exit.
+bool signal_root_first(const std::vector<std::string>& argv);
 /// A line for messages about a down server (empty when nothing specific applies).
 std::string down_hint(const std::vector<std::string>& argv);
 

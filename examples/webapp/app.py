@@ -12,7 +12,7 @@ Environment:
 import os
 import time
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 slow_start = float(os.environ.get("WEBAPP_SLOW_START", "0") or 0)
 if slow_start > 0:
@@ -21,11 +21,24 @@ if slow_start > 0:
 
 app = FastAPI(title="guardian example webapp")
 _items: dict[int, str] = {}
+_unhealthy = False
 
 
 @app.get("/health")
-def health() -> dict:
+def health(response: Response) -> dict:
+    if _unhealthy:
+        response.status_code = 503
+        return {"status": "unhealthy", "pid": os.getpid()}
     return {"status": "ok", "pid": os.getpid()}
+
+
+@app.post("/unhealthy")
+def make_unhealthy() -> dict:
+    # The process keeps running but its health check fails from now on (a lost database
+    # connection, say): only the health check can tell guardian.
+    global _unhealthy
+    _unhealthy = True
+    return {"status": "unhealthy"}
 
 
 @app.get("/items/{item_id}")

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/process/exit_status.hpp"
 
@@ -38,7 +39,13 @@ std::optional<int> RunServers::start_and_wait() {
   ServerHooks hooks;
   hooks.adopt = [this](pid_t pid) { reaper_.own(pid); };
   hooks.release = [this](pid_t pid) { reaper_.disown(pid); };
-  hooks.watch_group = [this](pid_t pid) { sentinel_.watch_group(pid); };
+  hooks.watch_group = [this](pid_t pid) {
+    sentinel_.watch_group(pid);
+    // A server restarted while the command runs is a child of guardian like the command's
+    // own escapees: without this the command's tree would claim it (its samples, its last
+    // sweep's SIGTERM).
+    if (main_membership_) main_membership_->exclude_subtree(pid);
+  };
   hooks.watch_kill_file = [this](const std::string& file) { sentinel_.watch_cgroup_kill_file(file); };
   hooks.running_test = [this] { return context_.running_test ? context_.running_test() : nlohmann::json(); };
   if (auto* monitor = context_.monitor) {
@@ -101,6 +108,11 @@ std::optional<int> RunServers::stop_before_command(int code, const std::string& 
 void RunServers::exclude_from(process::TreeMembership& membership) const {
   if (!fleet_) return;
   for (pid_t pid : fleet_->root_pids()) membership.exclude_subtree(pid);
+}
+
+void RunServers::watch_main_tree(limits::Limiter& main_limiter) {
+  if (!fleet_) return;
+  if (auto* tree = dynamic_cast<limits::ProcessTreeLimiter*>(&main_limiter)) main_membership_ = &tree->membership();
 }
 
 void RunServers::on_fatal(std::function<void()> stop_command) {

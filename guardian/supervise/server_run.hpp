@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "guardian/limits/limiter.hpp"
 #include "guardian/process/orphan_reaper.hpp"
 #include "guardian/process/sentinel.hpp"
 #include "guardian/process/tree_membership.hpp"
@@ -27,6 +28,9 @@ class RunServers {
   std::optional<int> start_and_wait();
   /// Leaves the servers' trees out of the main command's.
   void exclude_from(process::TreeMembership& membership) const;
+  /// Keeps leaving them out as they restart, when the main command's tree is found through
+  /// /proc (the cgroup v2 backend gives each its own cgroup and needs nothing).
+  void watch_main_tree(limits::Limiter& main_limiter);
   /// `stop_command` runs once if a server gives up while the command runs.
   void on_fatal(std::function<void()> stop_command);
   /// The main command has ended: stop the servers.
@@ -43,6 +47,7 @@ class RunServers {
   process::OrphanReaper& reaper_;
   process::Sentinel& sentinel_;
   std::optional<ServerFleet> fleet_;
+  process::TreeMembership* main_membership_ = nullptr;
   bool failed_ = false;
   bool finished_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // level listeners outlive nothing

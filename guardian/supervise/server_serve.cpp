@@ -30,8 +30,10 @@ class ServeSession {
         console_(console),
         report_(report),
         alerts_(alerts::AlertBusOptions{run.path, run.run_id, std::chrono::milliseconds(60000), 500, {}}),
-        context_{io_, config, options, log, console, alerts_, report, run.run_id, run.path,
-                 "GUARDIAN_RUN_ID=" + run.run_id},
+        context_{io_,         config,   options,  log,
+                 console,     alerts_,  report,   run.run_id,
+                 run.path,    "GUARDIAN_RUN_ID=" + run.run_id,
+                 nullptr,     {}},  // no monitor and no test-runner adapter under `serve`
         reaper_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP) {}
 
@@ -52,6 +54,7 @@ class ServeSession {
     hooks.adopt = [this](pid_t pid) { reaper_.own(pid); };
     hooks.release = [this](pid_t pid) { reaper_.disown(pid); };
     hooks.watch_group = [this](pid_t pid) { sentinel_.watch_group(pid); };
+    hooks.watch_kill_file = [this](const std::string& file) { sentinel_.watch_cgroup_kill_file(file); };
     hooks.running_test = [] { return nlohmann::json(); };
     fleet_.emplace(context_, std::move(specs), std::move(hooks));
     fleet_->on_gave_up([this](ServerSupervisor& server) {

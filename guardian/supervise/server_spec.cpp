@@ -166,6 +166,7 @@ ServerSpec ServerSpec::from_config(const config::Config& config, const std::stri
   auto stop_signal = keys.text("stop_signal");
   if (stop_signal == "auto") {
     spec.stop_signals = spec.uvicorn ? adapters::uvicorn::stop_signals() : std::vector<int>{SIGTERM};
+    spec.signal_root_first = adapters::uvicorn::signal_root_first(spec.argv);
   } else {
     int first = process::signal_number(stop_signal).value_or(SIGTERM);
     spec.stop_signals = {first};

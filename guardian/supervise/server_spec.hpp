@@ -26,6 +26,7 @@ struct ServerSpec {
   health::SlowThresholds slow;
   health::LifecycleSettings lifecycle;
   std::vector<int> stop_signals;  // a graceful stop, in order; SIGKILL after the last
+  bool signal_root_first = false; // the first stop signal to the root process only (uvicorn --reload)
   std::chrono::milliseconds stop_grace{5000};
   std::filesystem::path working_dir;  // empty: guardian's
   bool uvicorn = false;

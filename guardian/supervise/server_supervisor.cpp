@@ -229,7 +229,18 @@ void ServerSupervisor::stop_tree() {
                                 process::signal_name(spec_.stop_signals.front()),
                                 config::format_duration(spec_.stop_grace * stages)),
                     {{"server", spec_.name}, {"pid", pid_}});
-  command_->stop(spec_.stop_signals.front(), spec_.stop_grace * stages);
+  if (command_->running()) {
+    // The graceful signal goes out once, like Ctrl-C in a terminal: to the server's process
+    // group, or to the root alone when it stops the rest itself (uvicorn --reload). Sent
+    // through the limiter it would reach each process twice (group, then each member), and
+    // a second SIGINT means "quit now" to uvicorn. The limiter only wakes the tree up (a
+    // held process must run to stop) and arms the SIGKILL deadline; later stages reach
+    // every process of the tree, escapees included.
+    ::kill(spec_.signal_root_first ? pid_ : -pid_, spec_.stop_signals.front());
+    command_->stop(SIGCONT, spec_.stop_grace * stages);
+  } else {
+    command_->stop(spec_.stop_signals.front(), spec_.stop_grace * stages);
+  }
   if (stages > 1) signal_stage(1);
 }
 

@@ -123,6 +123,7 @@ class RunSession {
         }});
     limiter->on_breach([this](const limits::Breach& breach) { on_ceiling_breach(breach); });
     if (auto kill_file = limiter->kill_file(); !kill_file.empty()) sentinel_.watch_cgroup_kill_file(kill_file);
+    servers_->watch_main_tree(*limiter);  // servers restarted later stay out of the command's tree
     report_.enforcement = limiter->report();
     std::string limits_line = limiter->summary();
 

@@ -61,6 +61,9 @@ TEST_F(ServersTest, ServerKilledMidRunIsRestartedAndTheCommandGoesOn) {
   EXPECT_TRUE(api["last_probe_latency_ms"].is_number());
   EXPECT_EQ(api.value("state", ""), "stopped");
   EXPECT_EQ(report_json.value("exit_code", -1), 0);
+  // The restarted server is not one of the command's leftovers (it is stopped as a server).
+  EXPECT_EQ(report_json["resources"].value("leftover_processes_killed", -1), 0) << report_json.dump(2);
+  EXPECT_TRUE(servers::events_named(dir_, "tree.swept").empty());
 }
 
 TEST_F(ServersTest, HungServerIsFoundByProbeTimeoutsAndReplaced) {

@@ -77,6 +77,10 @@ TEST_F(GuardianTest, ServeUvicornWithReloadStopsGracefullyOnSigint) {
   EXPECT_NE(result.err.find("[api] INFO:     Finished server process"), std::string::npos) << result.describe();
   EXPECT_NE(result.err.find("[api] INFO:     Stopping reloader process"), std::string::npos) << result.describe();
   EXPECT_TRUE(servers::events_named(dir_, "server.stop_escalated").empty()) << "SIGINT alone was enough";
+  // Graceful, not forced: the worker got one signal (from its reloader), ran its shutdown,
+  // and was not cancelled half-way (a worker that sees SIGINT and SIGTERM force-quits).
+  EXPECT_NE(result.err.find("[api] INFO:     Application shutdown complete."), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("CancelledError"), std::string::npos) << result.err;
   EXPECT_EQ(report()["servers"]["api"].value("state", ""), "stopped");
 }
 
@@ -99,6 +103,9 @@ TEST_F(GuardianTest, RunPytestAgainstTheUvicornExampleEndToEnd) {
   auto downs = servers::events_named(dir_, "server.down");
   ASSERT_EQ(downs.size(), 1u);
   EXPECT_EQ(downs[0]["context"].value("exit", ""), "exited with 3");
+  // At the end uvicorn got one SIGINT and shut down gracefully (a second one force-quits it).
+  EXPECT_NE(result.err.find("[api] INFO:     Application shutdown complete."), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("CancelledError"), std::string::npos) << result.err;
 }
 
 }  // namespace

@@ -91,7 +91,8 @@ def server_pids():
                 state = f.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if f"GUARDIAN_SERVER_NAME={name}".encode() in env and state != "Z":
+        # Only this run's server (other runs may have a server of the same name).
+        if f"GUARDIAN_SERVER_ID={os.environ['GUARDIAN_RUN_ID']}/{name}".encode() in env and state != "Z":
             pids.append(int(entry))
     return pids
 

@@ -42,6 +42,16 @@ TEST(ServerSpec, DefaultsApplyToEveryServer) {
   EXPECT_TRUE(std::holds_alternative<health::HttpTarget>(*spec.probe));
 }
 
+TEST(ServerSpec, UvicornReloadIsStoppedThroughItsReloader) {
+  Config config = Config::defaults();
+  config.set("servers.api.command", "/usr/bin/python3 -m uvicorn app:app --reload", from_file());
+  auto spec = ServerSpec::from_config(config, "api");
+  EXPECT_TRUE(spec.uvicorn);
+  EXPECT_TRUE(spec.signal_root_first) << "SIGINT to the reloader only; it stops its worker";
+  config.set("servers.api.command", "/usr/bin/python3 -m uvicorn app:app", from_file());
+  EXPECT_FALSE(ServerSpec::from_config(config, "api").signal_root_first);
+}
+
 TEST(ServerSpec, SettingsScaleDownPerServer) {
   Config config = Config::defaults();
   config.set("servers.web.command", "node server.js", from_file());
