@@ -199,7 +199,9 @@ void Monitor::check() {
   const Level level = progressive_.level();
   const bool report_due = now - last_report_at_ >= settings_.intervals[level].report_interval;
   const bool protector_walk = protector_.needs_walk(snapshot.cpu_percent_of_ceiling, snapshot.memory_percent_of_ceiling);
-  const bool want_files = !snapshot.open_fds && (level >= Level::intensive || report_due);
+  // Open files and IO cost two more reads per process: only for the snapshots that are
+  // reported (the tree's totals are read every check).
+  const bool want_files = !snapshot.open_fds && report_due;
   std::vector<ProtectorAction> actions;
   if (walker_ && (protector_walk || want_files)) {
     ++walks_;

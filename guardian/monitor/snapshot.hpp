@@ -32,7 +32,7 @@ struct Snapshot {
   std::string ceiling_source;  // "limiter" (enforced) or "machine" (nothing enforced: the whole host)
   std::uint64_t processes = 0;
   std::uint64_t threads = 0;
-  std::optional<std::uint64_t> open_fds;        // from the backend, else from a /proc walk when one ran
+  std::optional<std::uint64_t> open_fds;        // from the backend, else from a /proc walk at report time
   std::optional<std::uint64_t> io_read_bytes;   // cumulative storage IO of the tree
   std::optional<std::uint64_t> io_write_bytes;
 

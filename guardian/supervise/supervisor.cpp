@@ -288,6 +288,7 @@ class RunSession {
       alert.context["running_test"] = test;
     }
     alerts_.raise(std::move(alert));
+    monitor_->pulse(monitor::Severity::critical, breach.message);  // a ceiling kill: CRITICAL at once
     if (!breach.kernel_killed) command_->stop(SIGTERM, breach.grace);
   }
 
