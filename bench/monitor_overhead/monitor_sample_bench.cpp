@@ -5,7 +5,9 @@
 // Then the same tree is sampled by psutil_monitor.py for comparison. Prints one JSON line.
 //
 //   monitor_sample_bench N PSUTIL_SCRIPT [--cgroup]
-// $PYTHON names the interpreter for the psutil monitor (default /usr/bin/python3).
+// $PYTHON names the interpreter for the psutil monitor (default /usr/bin/python3);
+// $MONITOR_BENCH_WORK the process-visits per timed batch (default 20000).
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +25,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "guardian/limits/backend_choice.hpp"
@@ -94,6 +98,71 @@ std::string run_capture(const std::string& command) {
   return out;
 }
 
+// A prototype of a cheaper /proc walk (not used by guardian yet): keep each process's
+// stat and children files open between samples and re-read them with pread, which
+// regenerates a /proc file without the path lookup, open and close that dominate a walk.
+// It measures what process/tree_membership could gain.
+class CachedWalk {
+ public:
+  ~CachedWalk() {
+    for (auto& [pid, entry] : cache_) close_entry(entry);
+  }
+  // Sums the tree under `top` (excluded), like TreeMembership::live_member_stats().
+  std::uint64_t sample(pid_t top) {
+    static const process::ProcFs proc;
+    for (auto& [pid, entry] : cache_) entry.seen = false;
+    std::uint64_t rss_pages = 0;
+    std::vector<pid_t> queue = proc.children(top);
+    while (!queue.empty()) {
+      pid_t pid = queue.back();
+      queue.pop_back();
+      Entry& entry = cache_[pid];
+      entry.seen = true;
+      if (entry.stat_fd < 0) entry.stat_fd = ::open(fmt::format("/proc/{}/stat", pid).c_str(), O_RDONLY | O_CLOEXEC);
+      ssize_t n = entry.stat_fd < 0 ? -1 : ::pread(entry.stat_fd, buffer_, sizeof buffer_, 0);
+      if (n <= 0) continue;
+      auto st = process::parse_stat(std::string_view(buffer_, static_cast<std::size_t>(n)));
+      if (!st || !st->alive()) continue;
+      rss_pages += st->rss_pages;
+      if (st->threads != 1) {
+        for (pid_t child : proc.children(pid)) queue.push_back(child);
+        continue;
+      }
+      if (entry.children_fd < 0)
+        entry.children_fd = ::open(fmt::format("/proc/{}/task/{}/children", pid, pid).c_str(), O_RDONLY | O_CLOEXEC);
+      n = entry.children_fd < 0 ? -1 : ::pread(entry.children_fd, buffer_, sizeof buffer_, 0);
+      std::string_view text(buffer_, n > 0 ? static_cast<std::size_t>(n) : 0);
+      while (!text.empty()) {
+        auto space = text.find(' ');
+        pid_t child = 0;
+        auto token = text.substr(0, space);
+        if (std::from_chars(token.data(), token.data() + token.size(), child).ec == std::errc{}) queue.push_back(child);
+        if (space == std::string_view::npos) break;
+        text.remove_prefix(space + 1);
+      }
+    }
+    std::erase_if(cache_, [](const auto& item) {
+      if (item.second.seen) return false;
+      close_entry(item.second);
+      return true;
+    });
+    return rss_pages;
+  }
+
+ private:
+  struct Entry {
+    int stat_fd = -1;
+    int children_fd = -1;
+    bool seen = false;
+  };
+  static void close_entry(const Entry& entry) {
+    if (entry.stat_fd >= 0) ::close(entry.stat_fd);
+    if (entry.children_fd >= 0) ::close(entry.children_fd);
+  }
+  std::unordered_map<pid_t, Entry> cache_;
+  char buffer_[4096];
+};
+
 // The cgroup v2 backend, created like `guardian run` does on a pure v2 machine.
 struct CgroupBackend {
   boost::asio::io_context io;
@@ -136,7 +205,10 @@ int main(int argc, char** argv) {
   const int n = std::atoi(argv[1]);
   const std::string psutil_script = argv[2];
   const bool cgroup = argc > 3 && std::string(argv[3]) == "--cgroup";
-  const int iterations = std::max(5, 20000 / n);
+  // Samples per batch: 20000 process-visits by default ($MONITOR_BENCH_WORK; lower it in the VM).
+  const char* work_env = std::getenv("MONITOR_BENCH_WORK");
+  const int work = work_env && *work_env ? std::atoi(work_env) : 20000;
+  const int iterations = std::max(5, work / n);
   const char* python_env = std::getenv("PYTHON");
   const std::string python = python_env && *python_env ? python_env : "/usr/bin/python3";
   char cwd[4096];
@@ -183,6 +255,9 @@ int main(int argc, char** argv) {
       },
       iterations);
 
+  CachedWalk cached;
+  double cached_walk_us = cgroup ? 0.0 : cost_us([&] { cached.sample(::getpid()); }, iterations);
+
   std::string psutil_json = run_capture(fmt::format("{} {} per-sample --root {} --iterations {} --disk {}", python,
                                                     psutil_script, root, std::max(3, iterations / 10), cwd));
   ::kill(root, SIGKILL);
@@ -197,7 +272,8 @@ int main(int argc, char** argv) {
                         {"processes", processes},
                         {"guardian_check_us", check_us},
                         {"guardian_tree_sample_us", tree_only_us},
-                        {"guardian_walk_files_io_us", walk_us}};
+                        {"guardian_walk_files_io_us", walk_us},
+                        {"prototype_cached_walk_us", cached_walk_us}};
   auto psutil = nlohmann::json::parse(psutil_json, nullptr, false);
   if (!psutil.is_discarded()) {
     out["psutil_basic_us"] = psutil["basic_us"];

@@ -15,8 +15,10 @@
 //  - heavy_phase(): code running something heavy asks for at least INTENSIVE while the
 //    returned guard lives;
 //  - snapshots_json(): snapshots in a time window, for the status API (thread-safe).
-// Everything except the thread-safe queries may also be called from other threads: the
-// call is then carried out on the run's thread.
+// raise_condition, clear_condition, pulse and heavy_phase may be called from any thread
+// (the change is carried out on the run's thread); on_level_change and
+// remove_level_listener must be called on the run's thread. A HeavyPhase guard must not
+// outlive the Monitor (the run).
 #include <sys/types.h>
 
 #include <boost/asio/steady_timer.hpp>
