@@ -163,10 +163,11 @@ bool CgroupV2Limiter::populated() const {
 
 std::size_t CgroupV2Limiter::signal_all(int signo) {
   if (released_) return 0;
-  // The group first, in one call, so a well-behaved command sees the signal at once; then
-  // every process of the cgroup, which is the whole tree whatever its groups and sessions.
-  if (root_pid_ > 0) ::kill(-root_pid_, signo);
+  // Listed before anything is signalled, so the count is the tree as it was when stopped.
+  // Then the group first, in one call, so a well-behaved command sees the signal at once;
+  // then every process of the cgroup, which is the whole tree whatever its groups and sessions.
   auto pids = processes();
+  if (root_pid_ > 0) ::kill(-root_pid_, signo);
   for (pid_t pid : pids) {
     ::kill(pid, signo);
     if (signo != SIGKILL && signo != SIGCONT) ::kill(pid, SIGCONT);

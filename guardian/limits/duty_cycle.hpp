@@ -31,8 +31,12 @@ class DutyCycle {
   std::optional<Clock::time_point> last_time_;
   std::uint64_t last_cpu_usec_ = 0;
   std::chrono::microseconds last_run_{0};
+  // Running time and CPU use since the demand was last measured.
+  static constexpr double kMeasureUsec = 50000;
+  double measured_ran_usec_ = 0;
+  double measured_used_usec_ = 0;
   double credit_usec_ = 0;  // CPU the tree may still use (negative: used too much)
-  double demand_cores_ = 0;
+  double demand_cores_ = 1;  // until measured: one busy core
   std::uint64_t held_usec_ = 0;
   std::uint64_t held_periods_ = 0;
 };

@@ -35,11 +35,12 @@ void ProcessTreeLimiter::started(pid_t root_pid) { membership_.set_root(root_pid
 std::size_t ProcessTreeLimiter::signal_all(int signo) {
   // The group first, in one call, so a well-behaved command sees the signal everywhere at
   // once; then every member individually, for escapees in other groups and sessions.
-  if (membership_.root() > 0) {
-    ::kill(-membership_.root(), signo);
-    if (signo != SIGKILL && signo != SIGCONT) ::kill(-membership_.root(), SIGCONT);
-  }
-  return terminator_.signal_all(signo);
+  const pid_t root = membership_.root();
+  return terminator_.signal_all(signo, [root, signo] {
+    if (root <= 0) return;
+    ::kill(-root, signo);
+    if (signo != SIGKILL && signo != SIGCONT) ::kill(-root, SIGCONT);
+  });
 }
 
 void ProcessTreeLimiter::async_wait_empty(std::function<void()> done) {

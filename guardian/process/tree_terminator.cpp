@@ -18,16 +18,19 @@ TreeTerminator::TreeTerminator(boost::asio::any_io_executor executor, Lister mem
 
 TreeTerminator::~TreeTerminator() { cancel(); }
 
-std::size_t TreeTerminator::signal_all(int signo) {
-  std::size_t sent = 0;
+std::size_t TreeTerminator::signal_all(int signo, const std::function<void()>& first) {
+  std::vector<UniqueFd> pidfds;
   for (pid_t pid : members_()) {
     std::error_code error;
-    auto pidfd = open_pidfd(pid, error);
-    if (!pidfd) continue;
-    if (!send_signal(pidfd, signo)) ++sent;
+    if (auto pidfd = open_pidfd(pid, error)) pidfds.push_back(std::move(pidfd));
+  }
+  if (first) first();
+  for (const auto& pidfd : pidfds) {
+    // ESRCH: it already ended (the group signal reached it): it was still a member.
+    send_signal(pidfd, signo);
     if (signo != SIGKILL && signo != SIGCONT) send_signal(pidfd, SIGCONT);
   }
-  return sent;
+  return pidfds.size();
 }
 
 void TreeTerminator::async_wait_empty(std::function<void()> done) {

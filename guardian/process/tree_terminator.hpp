@@ -18,8 +18,10 @@ class TreeTerminator {
   TreeTerminator(boost::asio::any_io_executor executor, Lister members);
   ~TreeTerminator();
 
-  /// Sends `signo` to every member (then SIGCONT, so stopped ones act on it). Returns how many.
-  std::size_t signal_all(int signo);
+  /// Sends `signo` to every member (then SIGCONT, so stopped ones act on it). Returns how many
+  /// members there were. The members are listed and held by pidfds before `first` runs (e.g. a
+  /// process-group signal), so the count does not depend on how fast they die.
+  std::size_t signal_all(int signo, const std::function<void()>& first = {});
   /// Calls `done` once no member is left.
   void async_wait_empty(std::function<void()> done);
   /// SIGKILLs every member, again for any that appear, and calls `done` when none is left.

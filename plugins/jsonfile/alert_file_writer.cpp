@@ -44,6 +44,22 @@ AlertFileWriter::~AlertFileWriter() {
 
 bool AlertFileWriter::open(std::string& error) {
   std::error_code ec;
+  if (std::filesystem::is_directory(options_.directory, ec)) return prepare_directory(error);
+  // Not there yet: it is created with the first alert, so a run without alerts leaves no
+  // trace. Whether it could be created is checked now, so a bad setting fails the start.
+  auto ancestor = options_.directory.lexically_normal();
+  if (ancestor.is_relative()) ancestor = std::filesystem::current_path(ec) / ancestor;
+  while (!std::filesystem::exists(ancestor, ec) && ancestor.has_relative_path()) ancestor = ancestor.parent_path();
+  if (!std::filesystem::is_directory(ancestor, ec) || ::access(ancestor.c_str(), W_OK | X_OK) != 0) {
+    error = "cannot create " + options_.directory.string() + ": " + ancestor.string() +
+            " is not a writable directory; set [plugins.jsonfile] directory to a writable place";
+    return false;
+  }
+  return true;
+}
+
+bool AlertFileWriter::prepare_directory(std::string& error) {
+  std::error_code ec;
   std::filesystem::create_directories(options_.directory, ec);
   if (ec) {
     error = "creating " + options_.directory.string() + ": " + ec.message() +
@@ -81,6 +97,7 @@ bool AlertFileWriter::open(std::string& error) {
 
 std::filesystem::path AlertFileWriter::write(std::int64_t unix_ts, const std::string& type,
                                              const std::string& content, std::string& error) {
+  if (dir_fd_ < 0 && !prepare_directory(error)) return {};
   const std::string stem = "alert_" + std::to_string(unix_ts) + "_" + sanitize_type(type);
   const std::string temp_name =
       "." + stem + "." + std::to_string(::getpid()) + "." + std::to_string(++temp_counter_) + ".tmp";

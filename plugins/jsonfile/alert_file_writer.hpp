@@ -25,8 +25,9 @@ class AlertFileWriter {
   AlertFileWriter(const AlertFileWriter&) = delete;
   AlertFileWriter& operator=(const AlertFileWriter&) = delete;
 
-  // Creates the directory (0700), removes temp files a killed writer left behind, and
-  // applies retention to the files already there. On error, error says what and where.
+  // When the directory exists: makes it 0700, removes temp files a killed writer left behind
+  // and applies retention to the files already there. When it does not: checks that it can
+  // be created (it is, with the first write). On error, error says what and where.
   bool open(std::string& error);
 
   // Writes content as alert_<unix_ts>_<type>.json (or -2, -3 ... when taken).
@@ -37,6 +38,7 @@ class AlertFileWriter {
   std::size_t file_count() const { return files_.size(); }
 
  private:
+  bool prepare_directory(std::string& error);
   void apply_retention();
 
   WriterOptions options_;

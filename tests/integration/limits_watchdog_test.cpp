@@ -73,17 +73,20 @@ TEST_F(GuardianTest, RunUsesTheBackendDoctorPredictsAndSaysSoLoudly) {
   const std::string predicted = diagnosis["run_backend"].value("backend", "");
   const std::string reason = diagnosis["run_backend"].value("reason", "");
 
-  const RunResult result = run(run_target_reported({"--quiet"}, {"exit", "0"}));
+  const RunResult result = run(run_target_reported({}, {"exit", "0"}));
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   const Json report_json = report();
   ASSERT_TRUE(report_json.is_object());
   EXPECT_EQ(report_json["enforcement"].value("backend", ""), predicted) << report_json["enforcement"].dump(2);
   if (predicted == "watchdog") {
-    // Never silently enforce less: one stderr line even with --quiet, and the event log.
-    int lines = 0;
-    for (const auto& line : result.err_lines())
-      if (line.find("falling back to the /proc watchdog") != std::string::npos) ++lines;
-    EXPECT_EQ(lines, 1) << result.err;
+    // Never silently enforce less: one stderr line, and the event log.
+    auto fallback_lines = [](const RunResult& r) {
+      int lines = 0;
+      for (const auto& line : r.err_lines())
+        if (line.find("falling back to the /proc watchdog") != std::string::npos) ++lines;
+      return lines;
+    };
+    EXPECT_EQ(fallback_lines(result), 1) << result.err;
     EXPECT_NE(result.err.find(reason), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("guardian doctor"), std::string::npos) << result.err;
     EXPECT_EQ(report_json["enforcement"].value("reason", ""), reason);
@@ -91,6 +94,10 @@ TEST_F(GuardianTest, RunUsesTheBackendDoctorPredictsAndSaysSoLoudly) {
     for (const auto& event : read_json_lines(only_run_dir(dir_) / "events.jsonl"))
       logged = logged || event.value("event", "") == "limits.fallback";
     EXPECT_TRUE(logged);
+    // --quiet keeps stderr for errors, and a fallback is not one: it stays in the report.
+    const RunResult quiet = run(run_target({"--quiet"}, {"exit", "0"}));
+    ASSERT_EQ(quiet.exit_code, 0) << quiet.describe();
+    EXPECT_EQ(fallback_lines(quiet), 0) << quiet.err;
   }
 }
 

@@ -175,6 +175,33 @@ TEST_F(ServersTest, TcpAndExecHealthChecks) {
   EXPECT_EQ(servers_json["side"].value("failed_starts", -1), 0);
 }
 
+TEST_F(ServersTest, SlowStartAndSlowAnswersAreServerSlowConditions) {
+  port_ = free_port();
+  write_file(dir_ / "guardian.toml",
+             fast_server_config("api", "slow_start = \"300ms\"\n") +
+                 fast_server_config("side", "slow_warning = \"100ms\"\nslow_critical = \"250ms\"\n"
+                                            "probe_timeout = \"2s\"\n"));
+  RunResult result = run({"run", "--report", report_copy_path().string(),
+                          "--server", "api=" + target_bin() + " serve-http " + std::to_string(port_) + " --slow-start 0.6",
+                          "--health", "api=" + health_url(port_),
+                          "--server", "side=exec sleep 60", "--health", "side=exec:sleep 0.3",
+                          "--", target_bin(), "sleep", "1.5"},
+                         30s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  auto slow = alerts_of_type(dir_, "SERVER_SLOW");
+  bool slow_start = false, slow_answer = false;
+  for (const auto& alert : slow) {
+    if (alert.value("subject", "") == "api" && alert["context"].value("reason", "") == "slow_start") slow_start = true;
+    if (alert.value("subject", "") == "side" && alert["context"].value("reason", "") == "slow_answer") {
+      slow_answer = true;
+      EXPECT_EQ(alert.value("severity", ""), "critical") << alert.dump();  // 300 ms > 250 ms
+    }
+  }
+  EXPECT_TRUE(slow_start) << "the 600 ms start is slower than slow_start (300 ms)";
+  EXPECT_TRUE(slow_answer) << "the 300 ms answers are slower than slow_critical (250 ms)";
+  EXPECT_TRUE(alerts_of_type(dir_, "SERVER_DOWN").empty()) << "slow is not down";
+}
+
 TEST_F(ServersTest, MalformedServerFlagsFailBeforeAnythingStarts) {
   RunResult result = run({"run", "--server", "api", "--", target_bin(), "print-args", "MAIN-RAN"}, 10s);
   EXPECT_EQ(result.exit_code, 125) << result.describe();

@@ -131,6 +131,16 @@ TEST(LimitsDutyCycle, CoarseTickAccountingStillAveragesToTheCeiling) {
   EXPECT_NEAR(average, 1.5, 1.5 * 0.03);
 }
 
+TEST(LimitsDutyCycle, ALowCeilingHoldsDespiteTickAccountingOfShortRuns) {
+  // 0.1 cores on 200 ms periods leaves runs of a few ms, shorter than a clock tick: most show
+  // no CPU at all. Read as "this tree is idle", they used to let it run whole periods.
+  DutyCycle duty(0.1, std::chrono::milliseconds(200));
+  SimulatedTree tree{2.0};
+  double average = run_duty_cycle(duty, tree, 30, 10000);  // 6 s, 10 ms ticks
+  EXPECT_NEAR(average, 0.1, 0.1 * 0.1);
+  EXPECT_NEAR(run_duty_cycle(duty, tree, 300, 10000), 0.1, 0.1 * 0.03);
+}
+
 TEST(LimitsDutyCycle, NeverHoldsATreeBelowItsCeiling) {
   DutyCycle duty(1.0, std::chrono::milliseconds(100));
   SimulatedTree tree{0.6};
