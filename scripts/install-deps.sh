@@ -11,6 +11,7 @@ build_pkgs=(
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev
   libnotify-dev libglib2.0-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libpugixml-dev
 )
 # Run the bundled examples: real uvicorn/FastAPI/pytest from Debian (no PyPI here).
 example_pkgs=(
