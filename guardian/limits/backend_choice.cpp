@@ -137,8 +137,8 @@ BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requeste
     return cgroup(probe, "", false,
                   probe.foreign_procs.empty()
                       ? fmt::format("guardian's cgroup {} cannot hold the run; as root it uses the root", own_shown)
-                      : fmt::format("guardian's cgroup {} also holds {} other process(es); as root it uses the root",
-                                    own_shown, probe.foreign_procs.size()));
+                      : fmt::format("guardian's cgroup {} also holds other processes (e.g. pid {}); as root it uses the root",
+                                    own_shown, probe.foreign_procs[0]));
 
   std::string why;
   if (!own_has_memory)
@@ -147,9 +147,9 @@ BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requeste
   else if (!probe.own_writable)
     why = fmt::format("guardian's cgroup {} is not writable by uid {} (not delegated)", own_shown, probe.euid);
   else
-    why = fmt::format("guardian's cgroup {} also holds {} other process(es), so cgroup v2 forbids enabling "
-                      "controllers there",
-                      own_shown, probe.foreign_procs.size());
+    why = fmt::format("guardian's cgroup {} also holds other processes (e.g. pid {}), so cgroup v2 forbids "
+                      "enabling controllers there",
+                      own_shown, probe.foreign_procs[0]);
   auto choice = watchdog(why, fixes_for_delegation(probe));
   choice.permission_problem = own_has_memory && !probe.own_writable;
   choice.systemd_scope_possible = probe.euid != 0 && probe.systemd_user_session;

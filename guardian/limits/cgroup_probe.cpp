@@ -183,7 +183,10 @@ CgroupProbe probe_cgroups(const ProbeSources& sources) {
   out.own_writable = fs.writable(own) && fs.writable(own, "cgroup.procs") && fs.writable(own, "cgroup.subtree_control");
   out.own_procs = parse_pid_list(fs.read(own, "cgroup.procs").value_or(""));
   for (pid_t pid : out.own_procs)
-    if (!is_own(pid)) out.foreign_procs.push_back(pid);
+    if (!is_own(pid)) {
+      out.foreign_procs.push_back(pid);
+      break;
+    }
   // The root has no cgroup.kill; any child (or guardian's own non-root cgroup) tells.
   out.has_kill_file = fs.exists(own, "cgroup.kill");
   if (!out.has_kill_file)

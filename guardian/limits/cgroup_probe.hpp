@@ -50,7 +50,10 @@ struct CgroupProbe {
   bool root_writable = false;
   bool own_writable = false;            // directory, cgroup.procs and cgroup.subtree_control
   std::vector<pid_t> own_procs;         // processes in guardian's cgroup
-  std::vector<pid_t> foreign_procs;     // of those, neither guardian nor its children
+  // Of those, the first that is neither guardian nor its child: one is enough to forbid
+  // enabling controllers there, and checking every process of a root cgroup (hundreds of
+  // /proc reads) would cost each run milliseconds. Empty: none.
+  std::vector<pid_t> foreign_procs;
   bool has_kill_file = false;           // cgroup.kill (Linux 5.14+)
   uid_t euid = 0;
   bool systemd_user_session = false;

@@ -70,8 +70,10 @@ std::string Diagnosis::to_text() const {
   line("cgroup layout:", layout);
   if (!probe.v2_mount.empty()) {
     line("own cgroup (v2):",
-         fmt::format("{} · writable by uid {}: {} · processes: {} ({} not guardian's)", probe.own_path.value_or("?"),
-                     probe.euid, probe.own_writable ? "yes" : "no", probe.own_procs.size(), probe.foreign_procs.size()));
+         fmt::format("{} · writable by uid {}: {} · processes: {} ({})", probe.own_path.value_or("?"), probe.euid,
+                     probe.own_writable ? "yes" : "no", probe.own_procs.size(),
+                     probe.foreign_procs.empty() ? "all guardian's"
+                                                 : fmt::format("not only guardian's, e.g. pid {}", probe.foreign_procs[0])));
     line("controllers:", fmt::format("available {} · delegated {} · enabled for children {}",
                                      list_or_none(probe.own_controllers), list_or_none(delegated(probe)),
                                      list_or_none(probe.own_subtree_control)));

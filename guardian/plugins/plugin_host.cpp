@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -89,6 +90,18 @@ std::vector<PluginLoadResult> PluginHost::load(const nlohmann::json& plugins_con
     if (table.is_object() && table.contains("path") && table["path"].is_string()) {
       search.config_paths.insert(search.config_paths.begin(), table["path"].get<std::string>());
     }
+  }
+  if (options_.open_only_wanted) {
+    auto switched_off = [&](const std::string& name) {
+      return config.contains(name) && config[name].is_object() && config[name].contains("enabled") &&
+             config[name]["enabled"] == false;
+    };
+    std::set<std::string> wanted;
+    for (const auto& [name, table] : config.items())
+      if (!switched_off(name)) wanted.insert(name);
+    for (const auto& name : options_.enabled_by_default)
+      if (!switched_off(name)) wanted.insert(name);
+    search.only_stems = std::move(wanted);
   }
   const auto found = discover_plugins(search);
 

@@ -50,7 +50,8 @@ std::vector<std::filesystem::path> plugin_search_paths(const SearchOptions& opti
   return paths;
 }
 
-std::vector<std::filesystem::path> find_plugin_files(const std::vector<std::filesystem::path>& search_paths) {
+std::vector<std::filesystem::path> find_plugin_files(const std::vector<std::filesystem::path>& search_paths,
+                                                     const std::set<std::string>* only_stems) {
   std::vector<std::filesystem::path> files;
   std::set<std::filesystem::path> seen;
   auto add = [&](const std::filesystem::path& file) {
@@ -68,7 +69,9 @@ std::vector<std::filesystem::path> find_plugin_files(const std::vector<std::file
     if (!std::filesystem::is_directory(path, ec)) continue;
     std::vector<std::filesystem::path> in_dir;
     for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-      if (entry.path().extension() == ".so" && entry.is_regular_file(ec)) in_dir.push_back(entry.path());
+      if (entry.path().extension() != ".so" || !entry.is_regular_file(ec)) continue;
+      if (only_stems && only_stems->count(entry.path().stem().string()) == 0) continue;
+      in_dir.push_back(entry.path());
     }
     std::sort(in_dir.begin(), in_dir.end());
     for (const auto& file : in_dir) add(file);
@@ -160,7 +163,8 @@ PluginInfo open_plugin(const std::filesystem::path& path) {
 std::vector<PluginInfo> discover_plugins(const SearchOptions& options) {
   std::vector<PluginInfo> found;
   std::map<std::string, std::filesystem::path> by_name;
-  for (const auto& file : find_plugin_files(plugin_search_paths(options))) {
+  const auto* only_stems = options.only_stems ? &*options.only_stems : nullptr;
+  for (const auto& file : find_plugin_files(plugin_search_paths(options), only_stems)) {
     PluginInfo info = open_plugin(file);
     if (info.usable()) {
       auto [it, inserted] = by_name.emplace(info.name, info.path);

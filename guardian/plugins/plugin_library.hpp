@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,13 +22,18 @@ struct SearchOptions {
   bool use_env_path = true;                         // GUARDIAN_PLUGIN_PATH (':'-separated)
   bool use_build_dir = true;                        // GUARDIAN_PLUGIN_BUILD_DIR (compile definition)
   bool use_install_dir = true;                      // GUARDIAN_PLUGIN_INSTALL_DIR (compile definition)
+  // When set, files found in directories are opened only if their stem is in it (files
+  // listed by path are always opened).
+  std::optional<std::set<std::string>> only_stems;
 };
 
 std::vector<std::filesystem::path> plugin_search_paths(const SearchOptions& options);
 
 // Every *.so in the given directories (sorted by name within a directory) and every
 // listed .so file; missing directories are skipped. Duplicated files appear once.
-std::vector<std::filesystem::path> find_plugin_files(const std::vector<std::filesystem::path>& search_paths);
+// With only_stems, a directory's files are skipped unless their stem is in it.
+std::vector<std::filesystem::path> find_plugin_files(const std::vector<std::filesystem::path>& search_paths,
+                                                     const std::set<std::string>* only_stems = nullptr);
 
 // What one .so turned out to be.
 struct PluginInfo {

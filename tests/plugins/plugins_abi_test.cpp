@@ -2,6 +2,7 @@
 // ones that throw, block or return garbage never stop the host or the other plugins.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -69,6 +70,23 @@ TEST_F(AbiTest, RefusedPluginsAreExplainedWithBothAbis) {
   const auto* throws = find(results, "throws");
   ASSERT_NE(throws, nullptr);
   EXPECT_EQ(throws->status, PluginLoadResult::Status::disabled);
+}
+
+TEST_F(AbiTest, ARunOpensOnlyThePluginsItWillLoad) {
+  // What a run uses: broken or unconfigured plugins beside the wanted ones are not opened
+  // at all (opening one loads its libraries), so they are neither refused nor listed.
+  auto options = guardian::testing::isolated_options({abi_dir}, log_);
+  options.open_only_wanted = true;
+  options.enabled_by_default = {"throws"};
+  PluginHost host(std::move(options));
+  const auto results =
+      host.load({{"recorder", {{"file", (dir_ / "events.jsonl").string()}}}, {"blocks", {{"enabled", false}}}});
+  std::vector<std::string> names;
+  for (const auto& r : results) names.push_back(r.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"recorder", "throws"}));
+  ASSERT_NE(find(results, "recorder"), nullptr);
+  EXPECT_EQ(find(results, "recorder")->status, PluginLoadResult::Status::loaded) << find(results, "recorder")->describe();
 }
 
 TEST_F(AbiTest, ConfigIsValidatedAgainstTheDeclaredSchema) {

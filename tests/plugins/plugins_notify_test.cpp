@@ -10,6 +10,7 @@
 
 #include "guardian/plugins/plugin_host.hpp"
 #include "support/captured_log.hpp"
+#include "support/desktop_session.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
@@ -37,68 +38,28 @@ nlohmann::json alert_event(const std::string& severity, const std::string& title
             {"suppressed_count", suppressed}}}};
 }
 
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
-// Each test runs in its own process (gtest_discover_tests), so setenv here only
-// affects the test at hand; libnotify reads the bus address at its first call.
 class NotifyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = guardian::testing::make_temp_dir("guardian-notify-");
-    // Never reach a real user bus through XDG_RUNTIME_DIR/bus.
-    ::setenv("XDG_RUNTIME_DIR", root_.c_str(), 1);
-    ::unsetenv("DISPLAY");
-    ::unsetenv("DBUS_SESSION_BUS_ADDRESS");
+    desktop_ = std::make_unique<guardian::testing::DesktopSession>(root_);
   }
   void TearDown() override {
     host_.reset();
-    children_.clear();
+    desktop_.reset();
     fs::remove_all(root_);
   }
 
-  // dbus-daemon with a config listing no service directories; sets DBUS_SESSION_BUS_ADDRESS.
   void start_bus() {
-    auto& bus = spawn({"dbus-daemon", "--config-file=" + (notify_dir / "session.conf").string(), "--nofork",
-                       "--print-address=1"});
-    ASSERT_TRUE(guardian::testing::wait_until([&] { return bus.stdout_text().find('\n') != std::string::npos; }, 10s))
-        << bus.stderr_text();
-    ::setenv("DBUS_SESSION_BUS_ADDRESS", trim(bus.stdout_text()).c_str(), 1);
+    std::string why;
+    ASSERT_TRUE(desktop_->start_bus(why)) << why;
   }
-
-  // Xvfb on a free display, then dunst recording every notification it receives.
   void start_dunst() {
-    auto& xvfb = spawn({"Xvfb", "-displayfd", "1", "-nolisten", "tcp"});
-    ASSERT_TRUE(guardian::testing::wait_until([&] { return xvfb.stdout_text().find('\n') != std::string::npos; }, 20s))
-        << xvfb.stderr_text();
-    ::setenv("DISPLAY", (":" + trim(xvfb.stdout_text())).c_str(), 1);
-    record_ = root_ / "received.txt";
-    ::setenv("GUARDIAN_NOTIFY_RECORD", record_.c_str(), 1);
-    std::ofstream(root_ / "dunstrc") << "[global]\n    font = Monospace 8\n\n[record]\n    summary = \"*\"\n"
-                                     << "    script = " << (notify_dir / "record.sh").string() << "\n";
-    auto& dunst = spawn({"dunst", "-config", (root_ / "dunstrc").string()});
-    ASSERT_TRUE(name_owned(20s)) << dunst.stderr_text();
+    std::string why;
+    ASSERT_TRUE(desktop_->start_dunst(why)) << why;
   }
-
-  bool name_owned(std::chrono::milliseconds timeout) {
-    return guardian::testing::wait_until(
-        [&] {
-          Subprocess ask({"gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path",
-                          "/org/freedesktop/DBus", "--method", "org.freedesktop.DBus.NameHasOwner",
-                          "org.freedesktop.Notifications"},
-                         root_);
-          ask.wait(5s);
-          return ask.stdout_text().find("true") != std::string::npos;
-        },
-        timeout);
-  }
-
-  Subprocess& spawn(std::vector<std::string> argv) {
-    children_.push_back(std::make_unique<Subprocess>(std::move(argv), root_));
-    return *children_.back();
-  }
+  Subprocess& spawn(std::vector<std::string> argv) { return desktop_->spawn(std::move(argv)); }
+  std::vector<std::map<std::string, std::string>> received() const { return desktop_->received(); }
 
   PluginLoadResult start_host(nlohmann::json config, std::chrono::milliseconds stuck_after = 5000ms) {
     auto options = guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR, TEST_ABI_PLUGIN_DIR}, log_);
@@ -111,32 +72,9 @@ class NotifyTest : public ::testing::Test {
     return notify;
   }
 
-  // The records dunst's script wrote, split at "--".
-  std::vector<std::map<std::string, std::string>> received() const {
-    std::vector<std::map<std::string, std::string>> out(1);
-    std::string key;
-    for (const auto& line : guardian::testing::read_lines(record_)) {
-      if (line == "--") {
-        out.emplace_back();
-        continue;
-      }
-      const auto eq = line.find('=');
-      if (eq != std::string::npos && (line.rfind("app=", 0) == 0 || line.rfind("summary=", 0) == 0 ||
-                                      line.rfind("body=", 0) == 0 || line.rfind("urgency=", 0) == 0)) {
-        key = line.substr(0, eq);
-        out.back()[key] = line.substr(eq + 1);
-      } else if (!key.empty()) {
-        out.back()[key] += "\n" + line;  // a multi-line body
-      }
-    }
-    out.pop_back();
-    return out;
-  }
-
   fs::path root_;
-  fs::path record_;
   CapturedLog log_;
-  std::vector<std::unique_ptr<Subprocess>> children_;
+  std::unique_ptr<guardian::testing::DesktopSession> desktop_;
   std::unique_ptr<PluginHost> host_;
 };
 
