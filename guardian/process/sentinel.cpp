@@ -81,10 +81,12 @@ Sentinel Sentinel::start(const std::string& marker_entry) {
     return {};
   }
   if (pid == 0) {
-    ::close(fds[1]);
-    for (int fd = 3; fd < 1024; ++fd)
-      if (fd != fds[0]) ::close(fd);
-    sentinel_main(fds[0], marker_entry);
+    // Only the pipe stays open (as fd 3), so the sentinel holds no socket, file or pidfd of
+    // guardian's. close_range is one call; closing fd by fd cost ~1000 syscalls per run.
+    if (fds[0] != 3 && ::dup2(fds[0], 3) != 3) ::_exit(1);  // cannot happen: 3 is a valid target
+    if (::close_range(4, ~0U, 0) != 0)                      // before Linux 5.9
+      for (int fd = 4; fd < 1024; ++fd) ::close(fd);
+    sentinel_main(3, marker_entry);
   }
   ::close(fds[0]);
   Sentinel sentinel;

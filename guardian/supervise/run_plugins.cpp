@@ -38,6 +38,7 @@ nlohmann::json RunPlugins::effective_config(const config::Config& config) {
 
 void RunPlugins::start() {
   plugins::PluginHostOptions options;
+  options.open_only_wanted = true;  // a run opens no plugin it will not load (each costs its libraries)
   options.log = [this](const std::string& plugin, int level, const std::string& message) {
     auto lvl = level >= 2 ? report::Level::warning : report::Level::info;
     run_.log.write(lvl, "plugin", "plugin.log", fmt::format("{}: {}", plugin, message), {{"plugin", plugin}});
