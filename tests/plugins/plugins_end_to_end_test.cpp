@@ -59,7 +59,7 @@ TEST(EndToEnd, AMemoryCeilingKillReachesTheJournalTheFilesTheDesktopAndTheBrowse
   ASSERT_TRUE(wait_until([&] { return !read_file(port_file).empty(); }, 30s)) << guardian.stderr_text();
   const std::string port = read_file(port_file).substr(0, read_file(port_file).find_first_of("\r\n"));
   const fs::path ws_messages = root / "ws.jsonl";
-  Subprocess client({"/usr/bin/python3", std::string(TEST_SOURCE_DIR) + "/ws_listen.py", "ws://127.0.0.1:" + port + "/",
+  Subprocess client({"/usr/bin/python3", std::string(TEST_SOURCE_DIR) + "/ws_listen.py", "ws://127.0.0.1:" + port + "/ws",
                      ws_messages.string()},
                     root);
   ASSERT_TRUE(wait_until([&] { return client.stdout_text().find("connected") != std::string::npos; }, 30s))
