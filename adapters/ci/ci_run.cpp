@@ -63,12 +63,6 @@ void CiRun::start() {
                                            fmt::format("guardian run: {}", fmt::join(context_.options.command, " ")),
                                            unix_now()));
   }
-  if (ci_.provider == CiEnvironment::Provider::github) {
-    // Alerts become annotations on the workflow run's page as they happen.
-    context_.alerts.subscribe([](const nlohmann::json& event) {
-      if (event.contains("alert")) write_stdout_line(alert_annotation(event["alert"]));
-    });
-  }
 }
 
 std::chrono::milliseconds CiRun::stop_grace(std::chrono::milliseconds kill_after) const {
@@ -81,6 +75,13 @@ void CiRun::finish() {
   finished_ = true;
   nlohmann::json section{{"provider", provider_name(ci_.provider)}, {"detected_by", ci_.variable}};
   if (ci_.provider == CiEnvironment::Provider::github) {
+    // Annotations only now, not as alerts happen: the command shares stdout and a line it left
+    // unfinished ("..F" of pytest's progress) would hide a command from the runner, which
+    // reads one per line. The leading line break ends any such line (the runner trims it).
+    std::string annotations;
+    for (const auto& alert : context_.alerts.history()) annotations += "\n" + alert_annotation(alert);
+    if (!annotations.empty()) write_stdout_line(annotations);
+    section["annotations"] = context_.alerts.history().size();
     section["cancel_grace_ms"] = stop_grace(context_.options.kill_after).count();
     if (ci_.step_summary.empty()) {
       section["step_summary"] = nullptr;
@@ -98,7 +99,7 @@ void CiRun::finish() {
     }
   }
   if (ci_.provider == CiEnvironment::Provider::gitlab) {
-    write_stdout_line(gitlab_section_end(kSectionName, unix_now()));
+    write_stdout_line("\n" + gitlab_section_end(kSectionName, unix_now()));  // on a line of its own
     auto paths = junit::configured_paths(context_.config, context_.options.working_dir);
     if (!paths.empty()) {
       std::vector<std::string> names;

@@ -20,12 +20,13 @@ class CiRun {
   explicit CiRun(supervise::RunContext& context);  // detects from this process's environment
 
   const CiEnvironment& environment() const { return ci_; }
-  // Announces the run: GitLab section start; GitHub: annotations for every alert from now on.
+  // Announces the run (GitLab section start).
   void start();
   // The grace between relaying a stop signal and SIGKILL: under GitHub Actions at most
   // adapters.ci.cancel_grace, so the tree is down and the report written before GitHub's kill.
   std::chrono::milliseconds stop_grace(std::chrono::milliseconds kill_after) const;
-  // After the report is complete (ended_at set): job summary, GitLab section end, report "ci".
+  // After the report is complete (ended_at set): GitHub annotations for the run's alerts and
+  // the job summary, GitLab section end, the report's "ci" section.
   void finish();
 
  private:
