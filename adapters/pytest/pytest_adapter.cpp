@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "guardian/config/quantity.hpp"
 #include "guardian/supervise/run_context.hpp"
 
 namespace guardian::adapters::pytest {
@@ -49,10 +50,20 @@ PytestAdapter::PytestAdapter(supervise::RunContext& context)
   // sun_path holds 107 bytes: a deep run directory falls back to /tmp.
   if (socket_path_.string().size() > 100)
     socket_path_ = fs::temp_directory_path() / fmt::format("guardian-{}.sock", context_.run_id);
-  if (auto limit = context_.config.duration("tests.timeout"); limit && limit->count() > 0)
+  if (auto limit = context_.config.duration("tests.timeout"); limit && limit->count() > 0) {
     timeout_.emplace(context_, *limit, tracker_, [this](const RunningTest& test) {
       if (on_timeout_) on_timeout_(test);
     });
+    // A killed xdist worker never reports its test: it is recorded here as failed by the timeout
+    // (TEST_TIMEOUT was raised already, so no TEST_FAILED on top).
+    timeout_->on_worker_stopped([this, limit = *limit](const RunningTest& test, std::size_t) {
+      tracker_.consume({{"event", "test_finish"}, {"pid", test.pid}, {"worker", test.worker}, {"nodeid", test.nodeid},
+                        {"outcome", "failed"},
+                        {"duration_s", std::chrono::duration<double>(TestRunTracker::Clock::now() - test.started).count()},
+                        {"text", fmt::format("timed out after {} (--test-timeout): xdist worker {} was stopped",
+                                             config::format_duration(limit), test.worker)}});
+    });
+  }
 }
 
 PytestAdapter::~PytestAdapter() {
