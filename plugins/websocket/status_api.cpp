@@ -90,7 +90,7 @@ json thresholds_of(const json& status, const char* metric) {
 
 HttpResponse error_response(int status, const std::string& message, json extra) {
   json body = {{"error", message}, {"status", status}};
-  for (auto& [key, value] : extra.items()) body[key] = value;
+  for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = *it;
   return json_response(status, body.dump());
 }
 
@@ -131,7 +131,8 @@ HttpResponse StatusApi::health(const HttpRequest& request) const {
   json disks = json::array();
   int worst = std::max(rank(cpu["status"]), rank(memory["status"]));
   if (snapshot.is_object()) {
-    for (const auto& d : snapshot.value("disks", json::array())) {
+    const json snapshot_disks = snapshot.value("disks", json::array());
+    for (const auto& d : snapshot_disks) {
       const auto percent = number_at(d, "used_percent");
       json disk = {{"path", d.value("path", "")},
                    {"percent", or_null(percent)},
@@ -173,7 +174,11 @@ HttpResponse StatusApi::status(const HttpRequest& request) const {
   // Servers: the core's last observation, with uptime and probe counts from the telemetry.
   json servers = json::object();
   const json seen = telemetry_.servers();
-  for (const auto& [name, s] : status.value("servers", json::object()).items()) {
+  // Named, not iterated as temporaries: GCC 12 warns (falsely) on items() of a temporary.
+  const json observed = status.value("servers", json::object());
+  for (auto it = observed.begin(); it != observed.end(); ++it) {
+    const std::string& name = it.key();
+    const json& s = it.value();
     json entry = {{"state", s.value("state", json())},
                   {"healthy", s.value("healthy", false)},
                   {"restarts", s.value("restarts", 0)},
@@ -191,8 +196,9 @@ HttpResponse StatusApi::status(const HttpRequest& request) const {
   }
   const json summary = status.value("alerts", json::object());
   json by_type = json::object();
-  for (const auto& [type, counts] : summary.value("by_type", json::object()).items())
-    by_type[type] = counts.is_object() ? counts.value("emitted", json(0)) : counts;
+  const json summary_by_type = summary.value("by_type", json::object());
+  for (auto it = summary_by_type.begin(); it != summary_by_type.end(); ++it)
+    by_type[it.key()] = it->is_object() ? it->value("emitted", json(0)) : *it;
   json alerts = {{"total", summary.value("emitted", json(0))},
                  {"suppressed", summary.value("suppressed", json(0))},
                  {"active", summary.contains("active") && summary["active"].is_array() ? summary["active"].size() : 0},

@@ -66,15 +66,26 @@ std::optional<double> parse_iso8601_epoch_s(const std::string& text) {
   std::tm tm{};
   int year = 0, month = 0, day = 0, hour = 0, minute = 0;
   double second = 0;
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%lfZ", &year, &month, &day, &hour, &minute, &second) != 6)
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%lf%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6)
     return std::nullopt;
+  // "Z" or a "+hh:mm" / "-hh:mm" offset.
+  double offset_s = 0;
+  const std::string zone = text.substr(static_cast<std::size_t>(consumed));
+  if (zone != "Z") {
+    int offset_h = 0, offset_m = 0;
+    char sign = 0;
+    if (std::sscanf(zone.c_str(), "%c%d:%d", &sign, &offset_h, &offset_m) != 3 || (sign != '+' && sign != '-'))
+      return std::nullopt;
+    offset_s = (sign == '-' ? -1 : 1) * (offset_h * 3600.0 + offset_m * 60.0);
+  }
   tm.tm_year = year - 1900;
   tm.tm_mon = month - 1;
   tm.tm_mday = day;
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = 0;
-  return static_cast<double>(timegm(&tm)) + second;
+  return static_cast<double>(timegm(&tm)) + second - offset_s;
 }
 
 std::string escape_label_value(const std::string& value) {

@@ -57,7 +57,7 @@ class Telemetry {
   std::optional<double> last_snapshot_epoch_s_;
 };
 
-// "2024-05-01T12:00:00.123Z" -> seconds since the epoch; nullopt when it does not parse.
+// "2024-05-01T12:00:00.123Z" or "…123+00:00" -> seconds since the epoch; nullopt when it does not parse.
 std::optional<double> parse_iso8601_epoch_s(const std::string& text);
 
 // A label value escaped for the text exposition format (\\, \", \n).

@@ -32,7 +32,7 @@ before(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: chromiumArgs('').filter((a) => !a.startsWith('--user-data-dir')) });
   page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-  page.on('console', (msg) => { if (msg.type() === 'error' || msg.type() === 'warning') consoleErrors.push(`${msg.type()}: ${msg.text()}`); });
+  page.on('console', (msg) => { if (msg.type() === 'error' || msg.type() === 'warning') consoleErrors.push(`${msg.type()}: ${msg.text()} (${msg.location().url})`); });
   page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
   await page.goto(`${guardian.base}/?token=${token}`);
 });

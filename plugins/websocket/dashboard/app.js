@@ -186,8 +186,9 @@
     if (reason) node.title = reason;
   }
   function addLevelChange(ts, from, to, reason) {
-    const key = `${ts}|${to}`;
-    if (state.levelChanges.some((c) => c.key === key)) return;
+    const key = `${from}|${to}|${reason}`;
+    const t = seconds(ts);
+    if (state.levelChanges.some((c) => c.key === key && Math.abs(seconds(c.ts) - t) < 2)) return;
     state.levelChanges.unshift({ key, ts, from, to, reason });
     const list = $('level-changes');
     list.prepend(el('li', { class: `level-${to}` }, `${fmtTime(ts)} ${from} → ${to}: ${reason || ''}`));
@@ -212,7 +213,8 @@
     if (live) list.prepend(alertNode(a)); else list.append(alertNode(a));
     while (list.children.length > MAX_ALERTS) list.lastChild.remove();
     if (state.alerts.length > 5000) state.alerts.pop();
-    if (a.type === 'LEVEL_CHANGED' && a.context) addLevelChange(a.ts || a.time, a.context.from, a.context.to, a.context.reason);
+    // Live, the level_changed event tells (it is never rate-limited); the alerts fill the history.
+    if (!live.fromSocket && a.type === 'LEVEL_CHANGED' && a.context) addLevelChange(a.ts || a.time, a.context.from, a.context.to, a.context.reason);
     if (a.type === 'TEST_FAILED') addFailure(a);
     renderAlertSummary();
     if (live) redraw();
@@ -334,7 +336,7 @@
     try { event = JSON.parse(message.data); } catch (e) { return; }
     switch (event.kind) {
       case 'snapshot': addSnapshot(event.snapshot || {}); break;
-      case 'alert': addAlert(event.alert || {}, true); break;
+      case 'alert': addAlert(event.alert || {}, { fromSocket: true }); break;
       case 'alert_resolved': if (event.alert) markResolved(event.alert.id); break;
       case 'level_changed': {
         const c = event.context || {};
