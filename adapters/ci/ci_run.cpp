@@ -80,6 +80,10 @@ void CiRun::finish() {
     // reads one per line. The leading line break ends any such line (the runner trims it).
     std::string annotations;
     for (const auto& alert : context_.alerts.history()) annotations += "\n" + alert_annotation(alert);
+    // A --junit file that could not be read is no alert, but a CI user must see it.
+    if (auto junit = context_.report.sections.find("junit"); junit != context_.report.sections.end())
+      for (const auto& warning : junit->value("warnings", nlohmann::json::array()))
+        annotations += "\n" + workflow_command("warning", {{"title", "guardian: JUnit"}}, warning.get<std::string>());
     if (!annotations.empty()) write_stdout_line(annotations);
     section["annotations"] = context_.alerts.history().size();
     section["cancel_grace_ms"] = stop_grace(context_.options.kill_after).count();

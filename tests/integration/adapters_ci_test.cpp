@@ -91,8 +91,8 @@ TEST_F(AdaptersCi, HarnessKeepsTheTestProcessCiVariablesAway) {
 TEST_F(AdaptersCi, GithubAnnotationsAndJobSummary) {
   const fs::path summary = dir_ / "step_summary.md";
   std::ofstream(summary) << "previous step's summary\n";
-  SpawnOptions spawn = options({"run", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m",
-                                "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", kSuite.string(),
+  SpawnOptions spawn = options({"run", "--report", report_copy_path().string(), "--junit", "missing.xml", "--",
+                                "/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", kSuite.string(),
                                 (kSuite / "test_basic.py").string()});
   spawn.env.emplace_back("GITHUB_ACTIONS", "true");
   spawn.env.emplace_back("CI", "true");
@@ -110,7 +110,9 @@ TEST_F(AdaptersCi, GithubAnnotationsAndJobSummary) {
   std::vector<std::string> annotations;
   for (const auto& line : result.out_lines())
     if (line.starts_with("::")) annotations.push_back(line);
-  ASSERT_EQ(annotations.size(), 11u) << result.out;
+  ASSERT_EQ(annotations.size(), 12u) << result.out;  // 11 TEST_FAILED, the missing --junit file
+  EXPECT_TRUE(annotations.back().starts_with("::warning title=guardian%3A JUnit::")) << annotations.back();
+  EXPECT_NE(annotations.back().find("missing.xml: no such file"), std::string::npos) << annotations.back();
   const std::string first = "::warning title=guardian%3A TEST_FAILED%3A test failed%3A test_basic.py%3A%3Atest_fails::";
   bool found = false;
   for (const auto& line : annotations) {
@@ -135,6 +137,7 @@ TEST_F(AdaptersCi, GithubAnnotationsAndJobSummary) {
   EXPECT_NE(markdown.find("`test_basic.py::test_fails`"), std::string::npos) << markdown;
   EXPECT_NE(markdown.find("Slowest tests"), std::string::npos) << markdown;
   EXPECT_NE(markdown.find("`test_basic.py::test_slow_passes`"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("> ⚠️ JUnit: "), std::string::npos) << markdown;
 }
 
 // GitHub cancels a job with SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that. guardian
@@ -184,8 +187,9 @@ TEST_F(AdaptersCi, GithubCancellationSequenceLeavesNoProcessAndACompleteReport) 
   EXPECT_EQ(read_json_file(only_run_dir(dir_) / "report.json")["exit_code"], 137);
   EXPECT_NE(read_text_file(summary).find("signal SIGINT"), std::string::npos);
   for (const auto& event : read_json_lines(only_run_dir(dir_) / "events.jsonl")) {
-    if (event.value("event", "") == "stop.requested")
+    if (event.value("event", "") == "stop.requested") {
       EXPECT_EQ(event["context"]["kill_after_ms"], 5000) << event.dump();
+    }
   }
 }
 
