@@ -238,7 +238,17 @@ HttpResponse StatusApi::recent_snapshots(const HttpRequest& request) const {
   if (error) return *error;
   const long limit = integer_parameter(request, "limit", 1000, 1, 100000, error);
   if (error) return *error;
-  json answer = query_({{"what", "snapshots"}, {"minutes", minutes}, {"limit", limit}});
+  const json what = {{"what", "snapshots"}, {"minutes", minutes}, {"limit", limit}};
+  // A full ring is ~0.7 MB of JSON: splice guardian's answer ({"capacity","count","snapshots"},
+  // keys sorted) into the response instead of parsing and dumping it again (3x cheaper).
+  std::string raw = raw_query_ ? raw_query_(what) : std::string();
+  const std::string expected_start = "{\"capacity\":";
+  if (raw.rfind(expected_start, 0) == 0) {
+    return json_response(200, "{\"limit\":" + std::to_string(limit) + ",\"minutes\":" + std::to_string(minutes) +
+                                  "," + raw.substr(1));
+  }
+  json answer = raw.empty() ? query_(what) : json::parse(raw, nullptr, false);
+  if (answer.is_discarded()) return error_response(503, "guardian answered with malformed JSON");
   if (host_failed(answer)) return error_response(503, answer["error"].get<std::string>());
   json snapshots = answer.value("snapshots", json::array());
   return ok({{"minutes", minutes},

@@ -15,10 +15,13 @@ namespace guardian::websocket {
 
 // Asks guardian ({"what": "status" | "alerts" | "snapshots", ...}) and returns its answer.
 using QueryFn = std::function<nlohmann::json(const nlohmann::json& what)>;
+// The same, as the JSON text guardian returned (no parse: large answers pass through).
+using RawQueryFn = std::function<std::string(const nlohmann::json& what)>;
 
 class StatusApi {
  public:
-  StatusApi(QueryFn query, const Telemetry& telemetry) : query_(std::move(query)), telemetry_(telemetry) {}
+  StatusApi(QueryFn query, RawQueryFn raw_query, const Telemetry& telemetry)
+      : query_(std::move(query)), raw_query_(std::move(raw_query)), telemetry_(telemetry) {}
 
   // Adds every /api/monitoring/ route (token required like the rest of the API) and a JSON
   // 404 for any other path under it.
@@ -32,6 +35,7 @@ class StatusApi {
 
  private:
   QueryFn query_;
+  RawQueryFn raw_query_;
   const Telemetry& telemetry_;
 };
 

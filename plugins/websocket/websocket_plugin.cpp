@@ -136,7 +136,8 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
     plugin->host = host;
     plugin->log = guardian::plugin_support::HostLog(host);
     plugin->api = std::make_unique<gws::StatusApi>(
-        [host](const nlohmann::json& what) { return query_json(host, what); }, plugin->telemetry);
+        [host](const nlohmann::json& what) { return query_json(host, what); },
+        [host](const nlohmann::json& what) { return query_host(host, what); }, plugin->telemetry);
     auto log = plugin->log;
     std::string why;
     plugin->server = gws::Server::start(options, make_router(host, *plugin), log, why);
