@@ -90,7 +90,7 @@ struct WebhookPlugin {
     const std::string ts = event.value("ts", "");
     if (kind == "alert" && event.contains("alert")) {
       const auto& alert = event["alert"];
-      if (alert.contains("resolves") && alert["resolves"].is_number_unsigned())
+      if (alert.contains("resolves") && alert["resolves"].is_number_integer() && alert["resolves"].get<std::int64_t>() > 0)
         resolve(alert["resolves"].get<std::uint64_t>(), alert.value("ts", ts));
       if (gwh::severity_rank(alert.value("severity", "critical")) < min_rank) return;
       if (alert.value("severity", "") == "critical") {

@@ -115,7 +115,7 @@ void Telemetry::on_event(const nlohmann::json& event) {
     auto& server = servers_[event.value("server", "")];
     server.state = event.value("state", "");
     server.healthy = event.value("healthy", false);
-    if (event.contains("restarts") && event["restarts"].is_number_unsigned())
+    if (event.contains("restarts") && event["restarts"].is_number_integer() && event["restarts"].get<std::int64_t>() >= 0)
       server.restarts = std::max(server.restarts, event["restarts"].get<std::uint64_t>());
     const auto& probe = event.contains("probe") ? event["probe"] : nlohmann::json();
     if (probe.is_object() && probe.contains("latency_ms")) {

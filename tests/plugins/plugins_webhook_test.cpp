@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -256,15 +257,51 @@ TEST_F(WebhookTest, AHangingReceiverTimesOutAndAFullQueueDropsTheOldest) {
   start_receiver({"--hang"});
   ASSERT_EQ(load({{"url", url_}, {"format", "json"}, {"timeout_ms", 300}, {"retries", 0}, {"max_queue", 2}}).status,
             PluginLoadResult::Status::loaded);
-  for (int id = 1; id <= 5; ++id) host_->publish(alert_event(id, "SERVER_DOWN", "critical"));
+  host_->publish(alert_event(1, "SERVER_DOWN", "critical"));
+  ASSERT_TRUE(wait_until([&] { return received().size() == 1; }, 30s)) << log_.joined();
+  for (int id = 2; id <= 5; ++id) host_->publish(alert_event(id, "SERVER_DOWN", "critical"));
   // The first is in flight (hanging); 2..5 queue behind it with room for 2: 2 and 3 are dropped.
   ASSERT_TRUE(wait_until([&] { return log_.count("giving up on") >= 1; }, 30s)) << log_.joined();
   EXPECT_NE(log_.lines().size(), 0u);
   EXPECT_EQ(log_.count("no answer from 127.0.0.1:"), log_.count("giving up on")) << log_.joined();
   EXPECT_EQ(log_.count("within 300 ms"), log_.count("giving up on"));
-  EXPECT_EQ(log_.count("queue full (2): dropped the oldest delivery"), 2u) << log_.joined();
+  ASSERT_TRUE(wait_until([&] { return log_.count("queue full (2): dropped the oldest delivery") == 2; }, 30s))
+      << log_.joined();
+  EXPECT_EQ(log_.count("dropped the oldest delivery, SERVER_DOWN api (alert 2, raised)"), 1u) << log_.joined();
+  EXPECT_EQ(log_.count("dropped the oldest delivery, SERVER_DOWN api (alert 3, raised)"), 1u) << log_.joined();
   host_->shutdown(5s);
   EXPECT_EQ(log_.count("dropped 2"), 1u) << log_.joined();
+}
+
+TEST_F(WebhookTest, ActiveCriticalAlertsAreResentToAlertmanagerUntilResolved) {
+  start_receiver();
+  ASSERT_EQ(load({{"url", url_}, {"format", "alertmanager"}, {"resend_interval_ms", 200}}).status,
+            PluginLoadResult::Status::loaded);
+  host_->publish(alert_event(4, "SERVER_DOWN", "critical"));
+  ASSERT_TRUE(wait_until([&] { return received().size() >= 3; }, 30s)) << log_.joined();
+  // SERVER_UP resolving it: one last post with endsAt, then no more re-sends.
+  json up = alert_event(5, "SERVER_UP", "info");
+  up["alert"]["resolves"] = 4;
+  up["alert"]["ts"] = "2026-01-01T00:00:09.000Z";
+  host_->publish(up);
+  ASSERT_TRUE(wait_until([&] {
+    const auto got = received();
+    return json::parse(got.back()["body"].get<std::string>())[0].contains("endsAt");
+  }, 30s)) << log_.joined();
+  const std::size_t after_resolution = received().size();
+  std::this_thread::sleep_for(700ms);  // would hold three re-sends
+  const auto got = received();
+  EXPECT_EQ(got.size(), after_resolution);
+  EXPECT_EQ(got[0]["path"], "/hook/api/v2/alerts");
+  const json first = json::parse(got[0]["body"].get<std::string>())[0];
+  for (std::size_t i = 1; i + 1 < got.size(); ++i)
+    EXPECT_EQ(json::parse(got[i]["body"].get<std::string>())[0], first) << "a re-send is the same alert";
+  const json last = json::parse(got.back()["body"].get<std::string>())[0];
+  EXPECT_EQ(last["labels"], first["labels"]);
+  EXPECT_EQ(last["endsAt"], "2026-01-01T00:00:09.000Z");
+  for (const auto& r : got)
+    EXPECT_NE(json::parse(r["body"].get<std::string>())[0]["labels"]["alertname"], "SERVER_UP")
+        << "info is below min_severity: not sent";
 }
 
 TEST_F(WebhookTest, BadConfigurationIsRefusedWithWhatToDo) {
