@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <pugixml.hpp>
+
 #include "adapters/junit/junit_parser.hpp"
 #include "adapters/pytest/test_run_tracker.hpp"
 
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
 
   std::size_t sink = 0;
   double read_ms = median_ms(repeats, [&] { sink += read_only(path); });
+  double load_ms = median_ms(repeats, [&] {
+    pugi::xml_document document;
+    sink += document.load_file(path.c_str()) ? 1 : 0;
+  });
   double parse_ms = median_ms(repeats, [&] { sink += junit::read_junit_file(path).results.size(); });
   double fold_ms = median_ms(repeats, [&] {
     auto report = junit::read_junit_file(path);
@@ -85,7 +91,8 @@ int main(int argc, char** argv) {
   std::printf("junit_parse_bench: %d cases, %.1f MiB, median of %d runs (sink %zu)\n", cases,
               static_cast<double>(bytes) / (1024.0 * 1024.0), repeats, sink);
   std::printf("  read the bytes only        %8.2f ms\n", read_ms);
-  std::printf("  read + parse (pugixml)     %8.2f ms   %.1fx the read\n", parse_ms, parse_ms / read_ms);
+  std::printf("  pugixml document only      %8.2f ms   %.1fx the read\n", load_ms, load_ms / read_ms);
+  std::printf("  read_junit_file (results)  %8.2f ms   %.1fx the read\n", parse_ms, parse_ms / read_ms);
   std::printf("  read + parse + tests fold  %8.2f ms   %.1fx the read\n", fold_ms, fold_ms / read_ms);
   return 0;
 }

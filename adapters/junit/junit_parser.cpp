@@ -116,6 +116,10 @@ std::string_view to_string(JunitReport::Status status) {
 }
 
 std::string clean_utf8(std::string_view text, std::size_t max_bytes) {
+  // Most runner output is ASCII: nothing to check or cut.
+  if (text.size() <= max_bytes &&
+      std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return std::string(text);
   std::string out;
   out.reserve(std::min(text.size(), max_bytes));
   for (std::size_t i = 0; i < text.size();) {
