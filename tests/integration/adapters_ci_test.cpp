@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "harness.hpp"
@@ -80,11 +81,18 @@ TEST_F(AdaptersCi, ModeDefaultsToTestUnderCiWithItsOrigin) {
 // Our own CI runs the suite with CI=true: the harness keeps it away from the guardian under
 // test, so every test that expects mode dev by default still gets it.
 TEST_F(AdaptersCi, HarnessKeepsTheTestProcessCiVariablesAway) {
-  ::setenv("CI", "true", 1);
-  ::setenv("GITHUB_ACTIONS", "true", 1);
+  // Set for this test only; the values the test process had are put back afterwards.
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  for (const char* name : {"CI", "GITHUB_ACTIONS"}) {
+    const char* value = std::getenv(name);
+    saved.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+    ::setenv(name, "true", 1);
+  }
   auto result = config_show({});
-  ::unsetenv("GITHUB_ACTIONS");
-  ::unsetenv("CI");
+  for (const auto& [name, value] : saved) {
+    if (value) ::setenv(name.c_str(), value->c_str(), 1);
+    else ::unsetenv(name.c_str());
+  }
   EXPECT_NE(line_for(result, "mode").find("default"), std::string::npos) << result.out;
 }
 
