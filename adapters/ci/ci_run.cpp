@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -79,7 +80,9 @@ void CiRun::finish() {
     // unfinished ("..F" of pytest's progress) would hide a command from the runner, which
     // reads one per line. The leading line break ends any such line (the runner trims it).
     std::string annotations;
-    for (const auto& alert : context_.alerts.history()) annotations += "\n" + alert_annotation(alert);
+    const char* workspace = std::getenv("GITHUB_WORKSPACE");
+    for (const auto& alert : context_.alerts.history())
+      annotations += "\n" + alert_annotation(alert, workspace ? workspace : "");
     // A --junit file that could not be read is no alert, but a CI user must see it.
     if (auto junit = context_.report.sections.find("junit"); junit != context_.report.sections.end())
       for (const auto& warning : junit->value("warnings", nlohmann::json::array()))

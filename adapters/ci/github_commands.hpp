@@ -21,7 +21,10 @@ std::string workflow_command(std::string_view command,
                              std::string_view message);
 
 // The annotation line for one alert (its JSON form, alerts::to_json): critical -> error,
-// warning -> warning, info -> notice; titled "guardian: <type>: <title>".
-std::string alert_annotation(const nlohmann::json& alert);
+// warning -> warning, info -> notice; titled "guardian: <type>: <title>". A test alert whose
+// node id names a file ("tests/test_x.py::test_y") also gets file= (and line= when its text
+// starts with "<path>:<line>:", pytest's short form), so GitHub shows it on that line of the
+// diff; absolute paths under `workspace` ($GITHUB_WORKSPACE) are made relative to it.
+std::string alert_annotation(const nlohmann::json& alert, std::string_view workspace = {});
 
 }  // namespace guardian::adapters::ci

@@ -121,7 +121,9 @@ TEST_F(AdaptersCi, GithubAnnotationsAndJobSummary) {
   ASSERT_EQ(annotations.size(), 12u) << result.out;  // 11 TEST_FAILED, the missing --junit file
   EXPECT_TRUE(annotations.back().starts_with("::warning title=guardian%3A JUnit::")) << annotations.back();
   EXPECT_NE(annotations.back().find("missing.xml: no such file"), std::string::npos) << annotations.back();
-  const std::string first = "::warning title=guardian%3A TEST_FAILED%3A test failed%3A test_basic.py%3A%3Atest_fails::";
+  // file= and line= put the annotation on the failing line in the pull request's diff.
+  const std::string first = "::warning file=test_basic.py,line=15,title=guardian%3A TEST_FAILED%3A test failed%3A "
+                            "test_basic.py%3A%3Atest_fails::";
   bool found = false;
   for (const auto& line : annotations) {
     if (!line.starts_with(first)) continue;

@@ -72,6 +72,20 @@ TEST(GithubCommands, AlertSeverityPicksTheCommand) {
   EXPECT_EQ(alert_annotation(alert), "::notice title=guardian%3A SERVER_DOWN%3A api down::m (3 similar alerts suppressed)");
 }
 
+TEST(GithubCommands, TestAlertsPointAtTheirFileAndLine) {
+  nlohmann::json alert{{"type", "TEST_FAILED"}, {"severity", "warning"}, {"title", "test failed: t"},
+                       {"message", "/ws/tests/test_x.py:15: AssertionError: no"},
+                       {"context", {{"nodeid", "tests/test_x.py::TestA::test_b[1]"}}}};
+  EXPECT_EQ(alert_annotation(alert, "/ws"),
+            "::warning file=tests/test_x.py,line=15,title=guardian%3A TEST_FAILED%3A test failed%3A t::"
+            "/ws/tests/test_x.py:15: AssertionError: no");
+  // Another file in the text, or no number: no line; an id without a file: no file.
+  alert["message"] = "/ws/conftest.py:3: boom";
+  EXPECT_TRUE(alert_annotation(alert, "/ws").starts_with("::warning file=tests/test_x.py,title=")) << alert_annotation(alert, "/ws");
+  alert["context"]["nodeid"] = "Suite.Test";
+  EXPECT_TRUE(alert_annotation(alert, "/ws").starts_with("::warning title=")) << alert_annotation(alert, "/ws");
+}
+
 TEST(GitlabSections, StartAndEndLines) {
   EXPECT_EQ(gitlab_section_start("guardian_run", "guardian run: pytest\n-q", 1700000000, true),
             "\x1b[0Ksection_start:1700000000:guardian_run[collapsed=true]\r\x1b[0Kguardian run: pytest -q");
