@@ -169,6 +169,21 @@ TEST_F(AdaptersJunit, MissingAndMalformedFilesAreWarningsNotFailures) {
   EXPECT_NE(from_file.err.find("missing.xml: no such file"), std::string::npos) << from_file.describe();
 }
 
+// A file the run did not write (older than its start) is read, but flagged as maybe stale.
+TEST_F(AdaptersJunit, FileOlderThanTheRunIsFlaggedStale) {
+  const fs::path xml = dir_ / "old.xml";
+  std::ofstream(xml) << "<testsuite><testcase name=\"t\"><failure message=\"old failure\"/></testcase></testsuite>";
+  fs::last_write_time(xml, fs::file_time_type::clock::now() - std::chrono::hours(1));
+  auto result = run({"run", "--report", report_copy_path().string(), "--junit", xml.string(), "--", "true"}, 20s);
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  auto junit = report()["junit"];
+  EXPECT_EQ(junit["files"][0]["status"], "ok") << junit.dump(2);
+  EXPECT_EQ(junit["files"][0]["stale"], true) << junit.dump(2);
+  EXPECT_NE(junit["warnings"][0].get<std::string>().find("written before this run started"), std::string::npos);
+  EXPECT_NE(result.err.find("written before this run started"), std::string::npos) << result.describe();
+  EXPECT_EQ(report()["tests"]["counts"]["failed"], 1);
+}
+
 TEST_F(AdaptersJunit, RepeatedFlagReadsEveryFile) {
   const fs::path gtest_xml = dir_ / "g.xml";
   auto result = run({"run", "--report", report_copy_path().string(), "--junit", "g.xml", "--junit", "c.xml", "--",
