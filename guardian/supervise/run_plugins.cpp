@@ -77,6 +77,10 @@ void RunPlugins::note(const nlohmann::json& line) {
   const auto event = line.value("event", "");
   std::lock_guard lock(state_mutex_);
   if (event == "servers.starting") run_state_ = "starting_servers";
+  if (event.rfind("protector.", 0) == 0) {
+    auto& count = protector_actions_[event.substr(std::string("protector.").size())];
+    count = count.is_number() ? count.get<int>() + 1 : 1;
+  }
   if (event == "run.started") {
     run_state_ = "running";
     if (line.contains("context")) enforcement_ = line["context"].value("enforcement", nlohmann::json());
@@ -167,6 +171,7 @@ nlohmann::json RunPlugins::answer_query(const nlohmann::json& what) const {
     status["state"] = run_state_;
     status["enforcement"] = enforcement_;
     status["servers"] = servers_;
+    status["protector_actions"] = protector_actions_;
     return status;
   }
   return {{"error", fmt::format("unknown query '{}': ask for status, alerts or snapshots", kind)}};

@@ -205,11 +205,14 @@ HttpResponse StatusApi::status(const HttpRequest& request) const {
                  {"by_type", by_type},
                  {"by_severity", summary.value("by_severity", json::object())}};
   const json settings = monitor.value("settings", json::object());
+  // The protector: its policy, and what it has done so far this run (reniced, terminated, …).
+  json protector = settings.value("protector", json::object());
+  protector["actions"] = status.value("protector_actions", json::object());
   return ok({{"run", run},
              {"backend", enforcement.is_object() ? enforcement.value("backend", json()) : json()},
              {"enforcement", enforcement},
              {"monitor", {{"level", monitor.value("level", json())}, {"reason", monitor.value("reason", json())}}},
-             {"protector", settings.value("protector", json())},
+             {"protector", protector},
              {"thresholds", settings.value("thresholds", json())},
              {"servers", servers},
              {"alerts", alerts}});

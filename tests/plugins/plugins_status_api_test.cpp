@@ -208,6 +208,28 @@ TEST_F(StatusApiTest, ACrashedServerIsAnActiveAlertUntilItIsBackAndRestartsAreCo
   EXPECT_LT(status["servers"]["api"]["uptime_percent"].get<double>(), 100.0) << "the failed probe counts";
 }
 
+TEST_F(StatusApiTest, TheProtectorsActionsShowInTheStatus) {
+  // A spinner under the command (never the command itself) at a low share qualifies at once.
+  const std::string target = std::string(TEST_PROJECT_BINARY_DIR) + "/tests/target/guardian-target";
+  GuardianRun run(GuardianRun::Options{
+      kToken, false,
+      "[thresholds]\ncpu_warning = \"5%\"\ncpu_critical = \"99%\"\n"
+      "[protector]\ncpu_share = \"5%\"\npersistence = 3\ngrace = \"1s\"\nkill_after = \"1s\"\n",
+      {"/bin/sh", "-c", "\"" + target + "\" spin 1 60; true"}});
+  ASSERT_TRUE(run.wait_ready()) << run.output();
+  json status;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        status = run.get("/api/monitoring/status").json();
+        return status["protector"]["actions"].value("reniced", 0) >= 1;
+      },
+      60s))
+      << status.dump() << run.output();
+  const auto r = run.get("/api/monitoring/status", "status.schema.json");
+  EXPECT_TRUE(r.schema_errors.empty()) << joined(r.schema_errors) << r.body;
+  EXPECT_EQ(status["protector"]["mode"], "renice");
+}
+
 // ---- /metrics ---------------------------------------------------------------------------
 
 std::string promtool_check(const std::string& text, const fs::path& dir) {
