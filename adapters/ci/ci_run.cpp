@@ -57,7 +57,7 @@ CiRun::CiRun(supervise::RunContext& context) : CiRun(context, CiEnvironment::for
 void CiRun::start() {
   if (started_ || !ci_.detected()) return;
   started_ = true;
-  context_.log.info("ci", "ci.detected", fmt::format("running under CI ({}={})", ci_.variable, "true"),
+  context_.log.info("ci", "ci.detected", fmt::format("running under CI (detected by {})", ci_.variable),
                     {{"provider", provider_name(ci_.provider)}, {"variable", ci_.variable}});
   if (ci_.provider == CiEnvironment::Provider::gitlab) {
     write_stdout_line(gitlab_section_start(kSectionName,
