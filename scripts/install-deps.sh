@@ -12,6 +12,7 @@ build_pkgs=(
   libnotify-dev libglib2.0-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev
+  libssl-dev
 )
 # Run the bundled examples: real uvicorn/FastAPI/pytest from Debian (no PyPI here).
 example_pkgs=(

@@ -1,5 +1,5 @@
-// http_post: one HTTP/1.1 POST with a deadline over the whole exchange (resolve, connect,
-// write, read), with Boost.Beast. All of the webhook plugin's Beast code is in http_post.cpp.
+// http_post: one HTTP/1.1 POST (plain or TLS, certificate and host name verified) with a
+// deadline over the whole exchange (resolve, connect, handshake, write, read), with Boost.Beast. All of the webhook plugin's Beast code is in http_post.cpp.
 #pragma once
 
 #include <chrono>
@@ -11,15 +11,22 @@
 namespace guardian::webhook {
 
 struct Url {
-  std::string scheme;  // "http"
+  std::string scheme;  // "http" or "https"
   std::string host;
   std::string port;    // "80" when not given
   std::string target;  // "/api/v2/alerts" ("/" when empty)
 };
 
-// Parses "http://host[:port][/path]". Sets error (with what to do) and returns nullopt
+// Parses "http[s]://host[:port][/path]". Sets error (with what to do) and returns nullopt
 // when the URL cannot be used.
 std::optional<Url> parse_url(const std::string& text, std::string& error);
+
+struct TlsOptions {
+  std::string ca_file;  // extra trusted CA certificates (PEM); the system's are always trusted
+};
+
+// Whether this build can post to https:// URLs (OpenSSL was found).
+bool tls_supported();
 
 struct PostResult {
   int status = 0;       // HTTP status; 0 when no response arrived
@@ -30,6 +37,6 @@ struct PostResult {
 
 PostResult http_post(const Url& url, const std::string& body, const std::string& content_type,
                      const std::vector<std::pair<std::string, std::string>>& headers,
-                     std::chrono::milliseconds timeout);
+                     std::chrono::milliseconds timeout, const TlsOptions& tls = {});
 
 }  // namespace guardian::webhook

@@ -68,7 +68,7 @@ bool Sender::deliver(Item& item) {
       if (left.count() <= 0) return false;
       timeout = std::min(timeout, left);
     }
-    const PostResult result = http_post(options_.url, item.body, options_.content_type, options_.headers, timeout);
+    const PostResult result = http_post(options_.url, item.body, options_.content_type, options_.headers, timeout, options_.tls);
     if (result.ok()) return true;
     const std::string why = !result.error.empty()
                                 ? result.error

@@ -24,6 +24,7 @@ struct SenderOptions {
   Url url;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  TlsOptions tls;
   std::chrono::milliseconds timeout{5000};         // per request
   std::size_t max_queue = 256;
   int retries = 5;                                 // after the first attempt

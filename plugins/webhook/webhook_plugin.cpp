@@ -25,7 +25,7 @@ namespace gwh = guardian::webhook;
 
 constexpr const char* schema = R"json([
   {"key": "url", "type": "string", "required": true,
-   "description": "receiver: Alertmanager's base URL (http://host:9093; /api/v2/alerts is added) or the webhook's full URL"},
+   "description": "receiver: Alertmanager's base URL (http://host:9093; /api/v2/alerts is added) or the webhook's full URL (http:// or https://)"},
   {"key": "format", "type": "string", "default": "alertmanager",
    "description": "alertmanager (API v2), json (the alert event as it is) or slack ({\"text\": ...}, Slack-compatible)"},
   {"key": "min_severity", "type": "string", "default": "warning", "description": "info, warning or critical"},
@@ -39,7 +39,9 @@ constexpr const char* schema = R"json([
   {"key": "resend_interval_ms", "type": "int", "default": 60000,
    "description": "alertmanager: active critical alerts are re-sent this often so they do not expire (0 = never)"},
   {"key": "generator_url", "type": "string", "default": "", "description": "alertmanager: generatorURL (e.g. the dashboard)"},
-  {"key": "host_label", "type": "string", "default": "", "description": "the host label (default: the machine's hostname)"}
+  {"key": "host_label", "type": "string", "default": "", "description": "the host label (default: the machine's hostname)"},
+  {"key": "ca_file", "type": "string", "default": "",
+   "description": "https: extra CA certificates (PEM) to trust besides the system's, e.g. a private CA"}
 ])json";
 
 struct Active {
@@ -179,6 +181,7 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
       value.erase(0, value.find_first_not_of(' '));
       options.headers.emplace_back(header.substr(0, colon), value);
     }
+    options.tls.ca_file = config.value("ca_file", std::string());
     options.timeout = std::chrono::milliseconds(std::max(1, config.value("timeout_ms", 5000)));
     options.retries = std::max(0, config.value("retries", 5));
     options.backoff_initial = std::chrono::milliseconds(std::max(1, config.value("backoff_initial_ms", 500)));
@@ -195,8 +198,8 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
     plugin->sender = std::make_unique<gwh::Sender>(
         options, [log](int level, const std::string& message) { log(level, message); },
         [raw] { raw->resend_active(); });
-    plugin->log.info("posting alerts (" + format + ", " + severity + " and above) to http://" + url->host + ":" +
-                     url->port + url->target);
+    plugin->log.info("posting alerts (" + format + ", " + severity + " and above) to " + url->scheme + "://" +
+                     url->host + ":" + url->port + url->target);
     result = plugin.release();
     return GUARDIAN_PLUGIN_OK;
   });

@@ -304,10 +304,37 @@ TEST_F(WebhookTest, ActiveCriticalAlertsAreResentToAlertmanagerUntilResolved) {
         << "info is below min_severity: not sent";
 }
 
+TEST_F(WebhookTest, HttpsReceiversAreVerifiedAgainstTheTrustedCertificates) {
+  // A self-signed certificate for 127.0.0.1: trusted through ca_file, refused without it.
+  Subprocess openssl({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", (root_ / "key.pem").string(), "-out",
+                      (root_ / "cert.pem").string()},
+                     root_);
+  ASSERT_EQ(openssl.wait(60s), std::optional<int>(0)) << openssl.stderr_text();
+  start_receiver({"--tls", (root_ / "cert.pem").string(), (root_ / "key.pem").string()});
+  const std::string https = "https" + url_.substr(4);
+  ASSERT_EQ(load({{"url", https}, {"format", "json"}, {"ca_file", (root_ / "cert.pem").string()}}).status,
+            PluginLoadResult::Status::loaded)
+      << log_.joined();
+  host_->publish(alert_event(1, "SERVER_DOWN", "critical"));
+  ASSERT_TRUE(wait_until([&] { return received().size() == 1; }, 30s)) << log_.joined();
+  EXPECT_EQ(json::parse(received()[0]["body"].get<std::string>())["alert"]["id"], 1);
+  host_->shutdown(5s);
+  EXPECT_EQ(log_.count("delivered 1, failed 0"), 1u) << log_.joined();
+
+  ASSERT_EQ(load({{"url", https}, {"format", "json"}, {"retries", 0}}).status, PluginLoadResult::Status::loaded);
+  host_->publish(alert_event(2, "SERVER_DOWN", "critical"));
+  ASSERT_TRUE(wait_until([&] { return log_.count("giving up on SERVER_DOWN api (alert 2, raised)") == 1; }, 30s))
+      << log_.joined();
+  EXPECT_EQ(log_.count("TLS handshake with 127.0.0.1:"), 1u) << log_.joined();
+  EXPECT_EQ(log_.count("certificate verify failed"), 1u) << log_.joined();
+  EXPECT_EQ(received().size(), 1u) << "nothing reached the receiver without a trusted certificate";
+}
+
 TEST_F(WebhookTest, BadConfigurationIsRefusedWithWhatToDo) {
-  auto r = load({{"url", "https://hooks.example/x"}, {"format", "json"}});
+  auto r = load({{"url", "ftp://hooks.example/x"}, {"format", "json"}});
   EXPECT_EQ(r.status, PluginLoadResult::Status::failed);
-  EXPECT_NE(r.message.find("only http:// is supported"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("only http:// and https:// are supported (ftp is not)"), std::string::npos) << r.message;
   host_.reset();
   r = load({{"url", "http://127.0.0.1:1"}, {"format", "xml"}});
   EXPECT_NE(r.message.find("use alertmanager, json or slack"), std::string::npos) << r.message;
