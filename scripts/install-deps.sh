@@ -12,6 +12,7 @@ build_pkgs=(
   libnotify-dev libglib2.0-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev
+  libssl-dev
 )
 # Run the bundled examples: real uvicorn/FastAPI/pytest from Debian (no PyPI here).
 example_pkgs=(
@@ -22,6 +23,7 @@ test_pkgs=(
   procps psmisc util-linux hyperfine time python3-psutil python3-websockets python3-dbus
   dbus dunst xvfb libglib2.0-bin
   qemu-system-x86 busybox-static cpio
+  prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
 )
 
 want=("${build_pkgs[@]}" "${example_pkgs[@]}")
@@ -42,3 +44,19 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "install-deps: all ${#want[@]} packages present" >&2
+
+# npm (pinned by package-lock.json, `npm ci`): the dashboard's chart library, embedded into
+# the websocket plugin at build time, and playwright-core for the browser tests.
+# (Debian's npm only when no npm came with nodejs, e.g. NodeSource's, which conflicts with it.)
+if ! command -v npm >/dev/null && [[ "${1:-all}" != example ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+if command -v npm >/dev/null; then
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  npm_dirs=(plugins/websocket/dashboard)
+  case "${1:-all}" in all|test) npm_dirs+=(tests/browser) ;; esac
+  for d in "${npm_dirs[@]}"; do
+    [[ -d "$root/$d/node_modules" ]] || (cd "$root/$d" && npm ci --no-audit --no-fund --loglevel=error)
+  done
+  echo "install-deps: npm packages present" >&2
+fi

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "guardian/config/quantity.hpp"
 #include "guardian/supervise/run_context.hpp"
 
 namespace guardian::adapters::pytest {
@@ -43,15 +44,26 @@ void add_plugin_environment(std::vector<std::string>& environment, const fs::pat
 }
 
 PytestAdapter::PytestAdapter(supervise::RunContext& context)
-    : context_(context), socket_(context.io), buffer_(256 * 1024) {
+    : context_(context), socket_(context.io), buffer_(256 * 1024), failure_alerts_(context.alerts, "pytest") {
+  enabled_ = !context_.config.boolean("adapters.pytest.disabled");
   socket_path_ = context_.run_dir / "events.sock";
   // sun_path holds 107 bytes: a deep run directory falls back to /tmp.
   if (socket_path_.string().size() > 100)
     socket_path_ = fs::temp_directory_path() / fmt::format("guardian-{}.sock", context_.run_id);
-  if (auto limit = context_.config.duration("tests.timeout"); limit && limit->count() > 0)
+  if (auto limit = context_.config.duration("tests.timeout"); limit && limit->count() > 0) {
     timeout_.emplace(context_, *limit, tracker_, [this](const RunningTest& test) {
       if (on_timeout_) on_timeout_(test);
     });
+    // A killed xdist worker never reports its test: it is recorded here as failed by the timeout
+    // (TEST_TIMEOUT was raised already, so no TEST_FAILED on top).
+    timeout_->on_worker_stopped([this, limit = *limit](const RunningTest& test, std::size_t) {
+      tracker_.consume({{"event", "test_finish"}, {"pid", test.pid}, {"worker", test.worker}, {"nodeid", test.nodeid},
+                        {"outcome", "failed"},
+                        {"duration_s", std::chrono::duration<double>(TestRunTracker::Clock::now() - test.started).count()},
+                        {"text", fmt::format("timed out after {} (--test-timeout): xdist worker {} was stopped",
+                                             config::format_duration(limit), test.worker)}});
+    });
+  }
 }
 
 PytestAdapter::~PytestAdapter() {
@@ -62,6 +74,11 @@ PytestAdapter::~PytestAdapter() {
 }
 
 std::error_code PytestAdapter::start() {
+  if (!enabled_) {
+    context_.log.info("tests", "pytest.disabled",
+                      "pytest plugin not injected (adapters.pytest.disabled / --no-pytest-plugin)");
+    return {};
+  }
   boost::system::error_code error;
   std::error_code fs_error;
   fs::remove(socket_path_, fs_error);
@@ -78,6 +95,7 @@ std::error_code PytestAdapter::start() {
 }
 
 void PytestAdapter::add_environment(std::vector<std::string>& environment) const {
+  if (!enabled_) return;  // the command's environment stays exactly as it was
   add_plugin_environment(environment, socket_path_);
 }
 
@@ -122,20 +140,7 @@ void PytestAdapter::handle(std::string_view datagram) {
   if (effect.failure) {
     const auto& failure = *effect.failure;
     context_.log.warning("tests", "test.failed", fmt::format("{} {}", failure.nodeid, failure.outcome), event);
-    if (failure_alerts_ >= kMaxFailureAlerts) {
-      ++failures_unalerted_;
-      return;
-    }
-    ++failure_alerts_;
-    alerts::AlertSpec spec;
-    spec.type = alerts::AlertType::test_failed;
-    spec.subject = failure.nodeid;
-    spec.title = fmt::format("test {}: {}", failure.outcome == "error" ? "error" : "failed", failure.nodeid);
-    spec.message = failure.text.empty() ? spec.title : failure.text;
-    spec.source = "pytest";
-    spec.context = {{"nodeid", failure.nodeid}, {"outcome", failure.outcome}, {"duration_s", failure.duration_s}};
-    if (!failure.worker.empty()) spec.context["worker"] = failure.worker;
-    context_.alerts.raise(std::move(spec));
+    failure_alerts_.failed(failure);
   }
 }
 
@@ -149,17 +154,7 @@ void PytestAdapter::finish() {
     if (!error) handle(std::string_view(buffer_.data(), size));
   }
   finished_ = true;
-  if (failures_unalerted_ > 0) {
-    alerts::AlertSpec spec;
-    spec.type = alerts::AlertType::test_failed;
-    spec.subject = "tests";
-    spec.title = fmt::format("{} more tests failed", failures_unalerted_);
-    spec.message = fmt::format("{} tests failed in all; alerts were raised for the first {}. See the report's "
-                               "'tests' section for every failure.", tracker_.failures(), failure_alerts_);
-    spec.source = "pytest";
-    spec.context = {{"failures", tracker_.failures()}, {"alerted", failure_alerts_}};
-    context_.alerts.raise(std::move(spec));
-  }
+  failure_alerts_.finish(tracker_.failures());
   if (tracker_.seen_any()) context_.report.sections["tests"] = tracker_.report_section();
 }
 

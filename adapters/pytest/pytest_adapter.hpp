@@ -16,6 +16,7 @@
 #include <boost/asio/local/datagram_protocol.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/pytest/failure_alerts.hpp"
 #include "adapters/pytest/test_run_tracker.hpp"
 #include "adapters/pytest/test_timeout.hpp"
 
@@ -26,8 +27,6 @@ struct RunContext;
 namespace guardian::adapters::pytest {
 
 inline constexpr const char* kSocketVariable = "GUARDIAN_EVENTS_SOCKET";
-// TEST_FAILED alerts raised one by one; the failures past it are counted in one summary alert.
-inline constexpr std::size_t kMaxFailureAlerts = 10;
 
 // Where guardian_pytest.py lives: the source tree for a build-tree binary, else the install.
 std::filesystem::path plugin_dir();
@@ -45,7 +44,10 @@ class PytestAdapter {
   PytestAdapter& operator=(const PytestAdapter&) = delete;
 
   // Binds the socket and starts receiving; on failure the run goes on without test events.
+  // With adapters.pytest.disabled (--no-pytest-plugin) it does nothing.
   std::error_code start();
+  // Whether the plugin is injected into the command's environment (not disabled).
+  bool enabled() const { return enabled_; }
   void add_environment(std::vector<std::string>& environment) const;
   // The test running longest now, null when none (servers name it in SERVER_DOWN).
   nlohmann::json running_test() const { return tracker_.running_test(); }
@@ -71,8 +73,8 @@ class PytestAdapter {
   boost::asio::local::datagram_protocol::socket socket_;
   std::vector<char> buffer_;
   TestRunTracker tracker_;
-  std::size_t failure_alerts_ = 0;
-  std::size_t failures_unalerted_ = 0;
+  FailureAlerts failure_alerts_;
+  bool enabled_ = true;
   std::function<void(const RunningTest&)> on_test_started_;
   std::function<void(pid_t)> on_test_finished_;
   bool finished_ = false;

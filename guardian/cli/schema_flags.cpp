@@ -16,6 +16,9 @@ void SchemaFlags::add_to(CLI::App& command) {
     } else {
       option = command.add_option("--" + spec.flag, values_[spec.flag], help)
                    ->type_name(config::describe_kind(spec).substr(0, 24));
+      // A comma-separated list setting takes its flag several times (--junit a.xml --junit b.xml).
+      if (spec.description.find("Comma-separated") != std::string::npos)
+        option->multi_option_policy(CLI::MultiOptionPolicy::Join)->delimiter(',');
     }
     options_.emplace_back(spec.flag, option);
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "adapters/ci/ci_environment.hpp"
+
 namespace guardian::cli {
 
 config::Config load_config(const GlobalOptions& global, const SchemaFlags& flags) {
@@ -9,7 +11,9 @@ config::Config load_config(const GlobalOptions& global, const SchemaFlags& flags
   if (global.config_path) sources.explicit_file = *global.config_path;
   sources.environment = config::guardian_environment();
   sources.flags = flags.given();
-  return config::Config::load(sources);
+  auto config = config::Config::load(sources);
+  adapters::ci::apply_ci_defaults(config);  // under CI, mode test unless the user chose (adapters/ci)
+  return config;
 }
 
 std::optional<std::vector<std::string>> command_to_supervise(const GlobalOptions& global,

@@ -38,6 +38,10 @@ struct RunContext {
   // The test running now ({"nodeid", "pid", ...} or null), from the test-runner adapter
   // (adapters/pytest); empty when no adapter is attached.
   std::function<nlohmann::json()> running_test = nullptr;
+  // Observations for the plugins that are not log lines (kind "server": a server's state,
+  // restarts and its last health probe after each step); set by RunPlugins, empty when
+  // no plugins run. Call on the run's thread.
+  std::function<void(const std::string& kind, const nlohmann::json& payload)> observe = nullptr;
 };
 
 }  // namespace guardian::supervise

@@ -3,7 +3,10 @@
 // AlertBus), level changes and status reports (from the event log) and the run's start and
 // end; answers their queries (status, snapshots, alert history) from thread-safe sources.
 // Delivery never blocks the event loop: PluginHost queues per plugin.
+#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "guardian/plugins/plugin_host.hpp"
@@ -27,10 +30,27 @@ class RunPlugins {
 
  private:
   nlohmann::json answer_query(const nlohmann::json& what) const;
+  /// Keeps what the status query reports from log lines and observations (any thread).
+  void note(const nlohmann::json& line);
+  void observe(const std::string& kind, const nlohmann::json& payload);
+  /// Critical alerts resolved without an alert of their own (AlertBus::resolve, e.g. a
+  /// threshold back to normal) reach plugins as "alert_resolved" events: checked on the run's
+  /// thread after the step that may have resolved them.
+  void post_resolution_check();
+  void check_resolutions();
 
   RunContext& run_;
   std::unique_ptr<plugins::PluginHost> host_;
   bool finished_ = false;
+
+  mutable std::mutex state_mutex_;  // guards the five below (plugin threads read them)
+  std::string run_state_ = "starting";
+  nlohmann::json enforcement_;                      // from the run.started log line
+  nlohmann::json servers_ = nlohmann::json::object();  // last "server" observation by name
+  nlohmann::json protector_actions_ = nlohmann::json::object();  // "reniced": n, … from the log
+  std::map<std::string, nlohmann::json> active_alerts_;  // dedup key -> alert, as last seen
+  std::atomic<bool> resolution_check_posted_{false};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace guardian::supervise

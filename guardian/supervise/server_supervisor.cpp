@@ -43,6 +43,22 @@ nlohmann::json probe_json(const health::ProbeResult& result) {
           {"http_status", result.http_status ? nlohmann::json(result.http_status) : nlohmann::json()}};
 }
 
+// What plugins see of a server after each step (status API, /metrics, dashboard): its
+// state and counts, and the probe that just finished, if one did.
+void observe(const RunContext& context, const std::string& name, const nlohmann::json& report,
+             const health::ProbeResult* probe) {
+  if (!context.observe) return;
+  context.observe("server", {{"server", name},
+                             {"state", report["state"]},
+                             {"healthy", report["healthy"]},
+                             {"launches", report["launches"]},
+                             {"restarts", report["restarts"]},
+                             {"downs", report["downs"]},
+                             {"health", report["health"]},
+                             {"last_probe_latency_ms", report["last_probe_latency_ms"]},
+                             {"probe", probe ? probe_json(*probe) : nlohmann::json()}});
+}
+
 }  // namespace
 
 ServerSupervisor::ServerSupervisor(RunContext& context, ServerSpec spec, ServerHooks hooks,
@@ -197,6 +213,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
                      {"launch", attempt.launch},
                      {"attempt", attempt.attempt},
                      {"startup_timeout_ms", attempt.startup_timeout.count()}});
+  observe(context_, spec_.name, report(), nullptr);
   startup_timer_.expires_after(attempt.startup_timeout);
   startup_timer_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
@@ -281,6 +298,7 @@ void ServerSupervisor::on_exit(const process::ExitStatus& status) {
   context_.log.info("servers", "server.exited", fmt::format("server '{}' {}", spec_.name, status.describe()),
                     {{"server", spec_.name}, {"pid", pid_}, {"status", status.describe()}});
   lifecycle_.on_exited(Clock::now(), clean, status.describe());
+  observe(context_, spec_.name, report(), nullptr);
   changed_();
 }
 
@@ -320,6 +338,7 @@ void ServerSupervisor::on_probe_result(unsigned attempt_id, const health::ProbeR
   last_probe_ = result;
   last_probe_at_ = std::chrono::system_clock::now();
   lifecycle_.on_probe(Clock::now(), health::classify(result, spec_.slow), result.latency, result.detail);
+  observe(context_, spec_.name, report(), &result);
   auto state = lifecycle_.state();
   if (state == ServerState::starting || state == ServerState::running) {
     auto interval = state == ServerState::starting ? std::min(kStartupProbeInterval, probe_interval()) : probe_interval();
@@ -459,6 +478,7 @@ void ServerSupervisor::settled(health::ServerState state) {
   condition("down", std::nullopt);
   context_.log.info("servers", "server.settled", fmt::format("server '{}' {}", spec_.name, to_string(state)),
                     {{"server", spec_.name}, {"state", to_string(state)}});
+  observe(context_, spec_.name, report(), nullptr);
 }
 
 // ---- messages and report ----------------------------------------------------------------

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "adapters/ci/ci_run.hpp"
+#include "adapters/junit/junit_adapter.hpp"
 #include "adapters/pytest/pytest_adapter.hpp"
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/limit_alerts.hpp"
@@ -80,6 +82,8 @@ class RunSession {
     context_.monitor = &*monitor_;
     tests_.emplace(context_);  // pytest events (adapters/pytest): failures, running test, report section
     tests_->start();
+    ci_.emplace(context_);  // CI (adapters/ci): annotations, job summary, GitLab section, cancel grace
+    ci_->start();
     context_.running_test = [this] { return tests_->running_test(); };
     tests_->on_test_timeout([this](const adapters::pytest::RunningTest& test) {
       if (!command_ || !command_->running()) return;
@@ -246,11 +250,11 @@ class RunSession {
       return;
     }
     report_.stop_reason = "signal " + name;
+    const auto grace = ci_->stop_grace(options_.kill_after);  // shorter under GitHub Actions' cancel
     log_.info("supervisor", "stop.requested",
-              fmt::format("{} received: relayed; SIGKILL in {} unless it ends", name,
-                          config::format_duration(options_.kill_after)),
-              {{"signal", name}, {"kill_after_ms", options_.kill_after.count()}});
-    command_->stop(signo, options_.kill_after);
+              fmt::format("{} received: relayed; SIGKILL in {} unless it ends", name, config::format_duration(grace)),
+              {{"signal", name}, {"kill_after_ms", grace.count()}});
+    command_->stop(signo, grace);
   }
 
   void on_timeout() {
@@ -359,10 +363,12 @@ class RunSession {
       report_.exit_code = *servers_code;
     }
     tests_->finish();
+    adapters::junit::JunitAdapter(context_).finish(tests_->tracker().seen_any());  // --junit files
     report_.sections["alerts"] = alerts_.summary();
     log_.info("supervisor", "run.finished", fmt::format("finished: exit {}", report_.exit_code),
               {{"exit_code", report_.exit_code}, {"outcome", report_.outcome}});
     report_.ended_at = std::chrono::system_clock::now();
+    ci_->finish();  // GitHub job summary, GitLab section end
     plugins_->finish(report_.to_json());
     return report_.exit_code;
   }
@@ -385,6 +391,7 @@ class RunSession {
   std::optional<monitor::Monitor> monitor_;  // after command_: it samples command_'s limiter
   std::optional<RunServers> servers_;
   std::optional<adapters::pytest::PytestAdapter> tests_;
+  std::optional<adapters::ci::CiRun> ci_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set more_signals_;
   boost::asio::steady_timer timeout_timer_;

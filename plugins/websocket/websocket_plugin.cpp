@@ -1,5 +1,7 @@
 // The websocket plugin's C ABI glue: config, routes, and forwarding every event to the
 // Server's broadcast. No Beast here (see server.cpp).
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -8,10 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dashboard.hpp"
 #include "guardian/plugin.h"
 #include "plugin_support.hpp"
 #include "router.hpp"
 #include "server.hpp"
+#include "snapshot_feed.hpp"
+#include "status_api.hpp"
+#include "telemetry.hpp"
 
 namespace {
 
@@ -33,13 +39,18 @@ constexpr const char* schema = R"json([
   {"key": "ping_interval_ms", "type": "int", "default": 20000,
    "description": "idle time before a ping; a client silent for this long after it is closed"},
   {"key": "port_file", "type": "string", "default": "",
-   "description": "write the listening port to this file once listening (useful with port = 0)"}
+   "description": "write the listening port to this file once listening (useful with port = 0)"},
+  {"key": "snapshot_interval_ms", "type": "int", "default": 500,
+   "description": "how often new monitor snapshots are fetched for the dashboard and /metrics (at most the fastest check interval)"}
 ])json";
 
 struct WebSocketPlugin {
   const guardian_host* host = nullptr;
   guardian::plugin_support::HostLog log;
+  gws::Telemetry telemetry;
+  std::unique_ptr<gws::StatusApi> api;
   std::unique_ptr<gws::Server> server;
+  std::unique_ptr<gws::SnapshotFeed> feed;  // after server: it broadcasts through it
 };
 
 std::string query_host(const guardian_host* host, const nlohmann::json& what) {
@@ -50,9 +61,25 @@ std::string query_host(const guardian_host* host, const nlohmann::json& what) {
   return out;
 }
 
-// The HTTP side. The status API and dashboard add their routes here.
-gws::Router make_router(const guardian_host* host) {
+nlohmann::json query_json(const guardian_host* host, const nlohmann::json& what) {
+  try {
+    return nlohmann::json::parse(query_host(host, what));
+  } catch (const nlohmann::json::exception& e) {
+    return {{"error", std::string("guardian answered with malformed JSON: ") + e.what()}};
+  }
+}
+
+// The HTTP side: legacy /api/status and /api/alerts, the status API, /metrics, the dashboard.
+gws::Router make_router(const guardian_host* host, WebSocketPlugin& plugin) {
   gws::Router router;
+  plugin.api->add_routes(router);
+  router.add("GET", "/metrics", [host, &plugin](const gws::HttpRequest&) {
+    gws::HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = plugin.telemetry.prometheus(query_json(host, {{"what", "status"}}));
+    return response;
+  });
+  gws::add_dashboard_routes(router);
   router.add("GET", "/healthz", [](const gws::HttpRequest&) { return gws::json_response(200, R"({"ok":true})"); },
              /*requires_token=*/false);
   router.add("GET", "/api/status", [host](const gws::HttpRequest&) {
@@ -103,12 +130,17 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
     options.max_clients = static_cast<std::size_t>(std::max(1, config.value("max_clients", 256)));
     options.ping_interval_ms = std::max(100, config.value("ping_interval_ms", 20000));
 
+    const int snapshot_interval_ms = std::max(50, config.value("snapshot_interval_ms", 500));
+
     auto plugin = std::make_unique<WebSocketPlugin>();
     plugin->host = host;
     plugin->log = guardian::plugin_support::HostLog(host);
+    plugin->api = std::make_unique<gws::StatusApi>(
+        [host](const nlohmann::json& what) { return query_json(host, what); },
+        [host](const nlohmann::json& what) { return query_host(host, what); }, plugin->telemetry);
     auto log = plugin->log;
     std::string why;
-    plugin->server = gws::Server::start(options, make_router(host), log, why);
+    plugin->server = gws::Server::start(options, make_router(host, *plugin), log, why);
     if (!plugin->server) {
       set_error(error, why);
       return GUARDIAN_PLUGIN_ERROR;
@@ -118,8 +150,20 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
       set_error(error, why);
       return GUARDIAN_PLUGIN_ERROR;
     }
+    WebSocketPlugin* raw = plugin.get();
+    plugin->feed = std::make_unique<gws::SnapshotFeed>(
+        [host](const nlohmann::json& what) { return query_json(host, what); },
+        [raw](const nlohmann::json& snapshot) {
+          raw->telemetry.on_snapshot(snapshot);
+          raw->server->broadcast(nlohmann::json{{"kind", "snapshot"}, {"ts", snapshot.value("time", "")},
+                                                {"snapshot", snapshot}}
+                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        },
+        std::chrono::milliseconds(snapshot_interval_ms));
+    const std::string base = "http://" + options.bind_address + ":" + std::to_string(plugin->server->port());
     plugin->log.info("listening on ws://" + options.bind_address + ":" + std::to_string(plugin->server->port()) +
-                     "/ws" + (options.token.empty() ? "" : " (token required)"));
+                     "/ws" + (options.token.empty() ? "" : " (token required)") + "; dashboard " + base +
+                     "/, Prometheus " + base + "/metrics");
     result = plugin.release();
     return GUARDIAN_PLUGIN_OK;
   });
@@ -128,7 +172,13 @@ void* create(const guardian_host* host, const char* config_json, char** error) {
 
 int on_event(void* self, const char* event_json, char** error) {
   return fenced(error, [&] {
-    static_cast<WebSocketPlugin*>(self)->server->broadcast(event_json);
+    auto* plugin = static_cast<WebSocketPlugin*>(self);
+    try {
+      plugin->telemetry.on_event(nlohmann::json::parse(event_json));
+    } catch (const nlohmann::json::exception&) {
+      // Not JSON: nothing to count; clients still get it as it is.
+    }
+    plugin->server->broadcast(event_json);
     return GUARDIAN_PLUGIN_OK;
   });
 }
@@ -136,6 +186,7 @@ int on_event(void* self, const char* event_json, char** error) {
 void destroy(void* self) {
   auto* plugin = static_cast<WebSocketPlugin*>(self);
   try {
+    plugin->feed.reset();
     plugin->server->stop(1000);
   } catch (...) {
   }
@@ -149,7 +200,7 @@ const guardian_plugin plugin_description{
     0,
     "websocket",
     "1.0.0",
-    "broadcasts every event as JSON to WebSocket clients on /ws; HTTP status API on the same port",
+    "events as JSON to WebSocket clients on /ws; status API, Prometheus /metrics and a live dashboard on the same port",
     schema,
     &create,
     &on_event,

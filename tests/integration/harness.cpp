@@ -81,6 +81,14 @@ std::string RunResult::describe() const {
 std::vector<std::string> RunResult::err_lines() const { return split_lines(err); }
 std::vector<std::string> RunResult::out_lines() const { return split_lines(out); }
 
+namespace {
+bool is_ci_variable(std::string_view entry) {
+  for (std::string_view name : {"CI", "GITHUB_ACTIONS", "GITLAB_CI", "GITHUB_STEP_SUMMARY"})
+    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') return true;
+  return false;
+}
+}  // namespace
+
 std::vector<std::string> child_environment(
     const std::vector<std::pair<std::string, std::string>>& extra) {
   std::vector<std::string> env;
@@ -88,6 +96,9 @@ std::vector<std::string> child_environment(
     // The test may itself run under guardian (or with GUARDIAN_* settings exported):
     // none of that may leak into the guardian under test.
     if (std::string_view(*entry).starts_with("GUARDIAN_")) continue;
+    // CI=true (our own CI sets it) would make guardian default to mode test and talk to
+    // GitHub/GitLab: a test that wants CI sets these variables itself through `extra`.
+    if (is_ci_variable(*entry)) continue;
     env.emplace_back(*entry);
   }
   for (const auto& [name, value] : extra) env.push_back(name + "=" + value);

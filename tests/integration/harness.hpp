@@ -51,7 +51,8 @@ struct SpawnOptions {
   std::string program;  // empty: guardian itself; else e.g. a shell that starts guardian
 };
 
-// Builds the environment guardian gets: the test's own (without GUARDIAN_*), plus extras.
+// Builds the environment guardian gets: the test's own (without GUARDIAN_* and the CI
+// markers CI, GITHUB_ACTIONS, GITLAB_CI, GITHUB_STEP_SUMMARY), plus extras.
 std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& extra);
 
 // One guardian process with pipes on stdout and stderr and /dev/null on stdin.

@@ -48,7 +48,7 @@ TEST_F(PluginsCommandTest, JsonListsRefusedPluginsWithTheReason) {
   EXPECT_EQ(by_name["recorder"]["state"], "invalid config: key 'file' must be a string, got 3");
   EXPECT_EQ(by_name["recorder"]["config"][0]["key"], "file");
   ASSERT_TRUE(by_name.count("websocket")) << "the build dir is searched too";
-  EXPECT_EQ(by_name["websocket"]["config"].size(), 8u);
+  EXPECT_EQ(by_name["websocket"]["config"].size(), 9u);  // + snapshot_interval_ms (issue 7)
 }
 
 }  // namespace
