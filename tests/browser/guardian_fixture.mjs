@@ -57,6 +57,8 @@ export class Guardian {
     fs.writeFileSync(config, toml);
     const env = { ...process.env };
     for (const key of Object.keys(env)) if (key.startsWith('GUARDIAN_')) delete env[key];
+    // Our own CI runs with CI=true: this guardian must not think it runs in CI (mode test).
+    for (const key of ['CI', 'GITHUB_ACTIONS', 'GITLAB_CI', 'GITHUB_STEP_SUMMARY']) delete env[key];
     this.output = '';
     this.child = spawn(process.env.GUARDIAN_BIN,
       ['--config', config, 'run', '--runs-dir', path.join(this.dir, 'runs'), '--', 'sleep', '600'],

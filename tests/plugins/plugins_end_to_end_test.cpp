@@ -54,7 +54,7 @@ TEST(EndToEnd, AMemoryCeilingKillReachesTheJournalTheFilesTheDesktopAndTheBrowse
                               std::string(TEST_TARGET_BINARY) + "' alloc 400 30";
   Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
                        (root / "runs").string(), "--memory", "64M", "--", "sh", "-c", payload},
-                      root);
+                      root, {{"CI", ""}, {"GITHUB_ACTIONS", ""}, {"GITLAB_CI", ""}, {"GITHUB_STEP_SUMMARY", ""}});
 
   ASSERT_TRUE(wait_until([&] { return !read_file(port_file).empty(); }, 30s)) << guardian.stderr_text();
   const std::string port = read_file(port_file).substr(0, read_file(port_file).find_first_of("\r\n"));

@@ -113,7 +113,11 @@ class GuardianRun {
     } else {
       argv.insert(argv.end(), options_.command.begin(), options_.command.end());
     }
-    process_ = std::make_unique<Subprocess>(argv, dir_, std::map<std::string, std::string>{{"GUARDIAN_PLUGIN_PATH", ""}});
+    process_ = std::make_unique<Subprocess>(argv, dir_, std::map<std::string, std::string>{
+        {"GUARDIAN_PLUGIN_PATH", ""},
+        // Our own CI runs with CI=true: the guardian under test must not think it is in CI
+        // (mode test, annotations) unless a test says so. Empty = unset.
+        {"CI", ""}, {"GITHUB_ACTIONS", ""}, {"GITLAB_CI", ""}, {"GITHUB_STEP_SUMMARY", ""}});
   }
 
   ~GuardianRun() {
