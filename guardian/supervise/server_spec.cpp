@@ -55,7 +55,8 @@ class ServerKeys {
 
   std::vector<milliseconds> durations(std::string_view field) const {
     std::vector<milliseconds> out;
-    std::string_view rest = text(field);
+    const std::string value = text(field);  // owned here: the views below point into it
+    std::string_view rest = value;
     while (!rest.empty()) {
       auto comma = rest.find(',');
       auto item = rest.substr(0, comma);
