@@ -51,7 +51,7 @@ export class Guardian {
     if (this.token) toml += `token = "${this.token}"\n`;
     toml += `[servers.api]\ncommand = "/usr/bin/python3 ${fixtures}/flaky_server.py ${serverPort} ${this.trigger}"\n`;
     toml += `health = "http://127.0.0.1:${serverPort}/health"\nprobe_interval = "200ms"\n`;
-    toml += 'startup_timeouts = "20s,20s,20s,20s"\nrestart_delay = "100ms"\n';
+    toml += 'restart_delay = "100ms"\n';
     toml += this.extraToml;
     const config = path.join(this.dir, `guardian-${this.port}-${Date.now()}.toml`);
     fs.writeFileSync(config, toml);

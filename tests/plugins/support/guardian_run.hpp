@@ -100,8 +100,7 @@ class GuardianRun {
       server_port_ = free_port();
       toml << "[servers.api]\ncommand = \"" << kPython << " " << TEST_SOURCE_DIR << "/fixtures/flaky_server.py "
            << server_port_ << " " << trigger().string() << "\"\nhealth = \"http://127.0.0.1:" << server_port_
-           << "/health\"\nprobe_interval = \"200ms\"\nstartup_timeouts = \"20s,20s,20s,20s\"\nrestart_delay = "
-              "\"100ms\"\n";
+           << "/health\"\nprobe_interval = \"200ms\"\nrestart_delay = \"100ms\"\n";
     }
     toml << options_.extra_toml << "\n";
     toml.close();
