@@ -86,18 +86,19 @@ std::vector<pid_t> ProcFs::children(pid_t pid) const {
   std::vector<pid_t> out;
   auto task_dir = (root_ / std::to_string(pid) / "task").string();
   for (pid_t tid : numeric_entries(task_dir)) {
-    std::string_view text;
-    std::string content = read_small_file(task_dir + "/" + std::to_string(tid) + "/children");
-    text = content;
-    while (!text.empty()) {
-      auto space = text.find(' ');
-      pid_t child = 0;
-      if (parse_number(text.substr(0, space), child)) out.push_back(child);
-      if (space == std::string_view::npos) break;
-      text.remove_prefix(space + 1);
-    }
+    append_pid_list(read_small_file(task_dir + "/" + std::to_string(tid) + "/children"), out);
   }
   return out;
+}
+
+void append_pid_list(std::string_view text, std::vector<pid_t>& out) {
+  while (!text.empty()) {
+    auto space = text.find(' ');
+    pid_t pid = 0;
+    if (parse_number(text.substr(0, space), pid)) out.push_back(pid);
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
 }
 
 std::vector<pid_t> ProcFs::descendants(pid_t pid, const std::vector<pid_t>& excluded) const {

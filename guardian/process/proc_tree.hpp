@@ -30,6 +30,8 @@ struct ProcStat {
 
 /// Parses the text of a /proc/<pid>/stat file (the command name may contain spaces and ')').
 std::optional<ProcStat> parse_stat(std::string_view text);
+/// Appends the pids of a space-separated list (a /proc/<pid>/task/<tid>/children file).
+void append_pid_list(std::string_view text, std::vector<pid_t>& out);
 
 class ProcFs {
  public:
@@ -45,6 +47,8 @@ class ProcFs {
   bool environment_contains(pid_t pid, std::string_view entry) const;
   /// Every pid currently listed in /proc.
   std::vector<pid_t> all_pids() const;
+
+  const std::filesystem::path& root() const { return root_; }
 
  private:
   std::filesystem::path root_;

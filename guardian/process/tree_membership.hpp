@@ -4,9 +4,12 @@
 // carry the command's environment marker.
 #include <sys/types.h>
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "guardian/process/proc_file_cache.hpp"
 #include "guardian/process/proc_tree.hpp"
 
 namespace guardian::process {
@@ -15,6 +18,11 @@ class TreeMembership {
  public:
   /// `marker_entry` is the "NAME=value" environment entry every process of the command inherits.
   TreeMembership(ProcFs proc, pid_t supervisor_pid, std::string marker_entry);
+  // A copy walks on its own: it gets its own (empty) cache of open /proc files.
+  TreeMembership(const TreeMembership& other);
+  TreeMembership& operator=(const TreeMembership& other);
+  TreeMembership(TreeMembership&&) = default;
+  TreeMembership& operator=(TreeMembership&&) = default;
 
   void set_root(pid_t root) { root_ = root; }
   pid_t root() const { return root_; }
@@ -24,9 +32,10 @@ class TreeMembership {
   /// everything under guardian goes).
   void claim_unmarked_orphans(bool claim) { claim_unmarked_ = claim; }
 
-  /// Live (not zombie) members now.
+  /// Live (not zombie) members now, read afresh from /proc (for signalling: nothing cached).
   std::vector<pid_t> live_members() const;
-  /// Live members with their stats (one read each), for samplers.
+  /// Live members with their stats, for samplers that walk the tree again and again: the
+  /// members' /proc files stay open between calls (see ProcFileCache).
   std::vector<ProcStat> live_member_stats() const;
 
   const ProcFs& proc() const { return proc_; }
@@ -38,6 +47,14 @@ class TreeMembership {
   pid_t root_ = -1;
   std::vector<pid_t> excluded_;
   bool claim_unmarked_ = false;
+
+  struct Cache {
+    explicit Cache(const ProcFs& proc) : files(proc) {}
+    std::mutex mutex;  // samplers may run on more than one thread
+    ProcFileCache files;
+  };
+  std::vector<ProcStat> walk(ProcFileCache* cache) const;
+  std::shared_ptr<Cache> cache_;
 };
 
 }  // namespace guardian::process

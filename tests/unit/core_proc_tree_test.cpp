@@ -4,6 +4,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guardian/process/proc_file_cache.hpp"
 #include "guardian/process/proc_tree.hpp"
 #include "guardian/process/tree_membership.hpp"
 
@@ -123,4 +128,93 @@ TEST(TreeMembership, RootSubtreePlusMarkedOrphansButNotZombiesOrExcluded) {
   members = membership.live_members();
   std::sort(members.begin(), members.end());
   EXPECT_EQ(members, (std::vector<pid_t>{200, 201, 300, 301, 400}));
+}
+
+// --- ProcFileCache on real processes ------------------------------------------------------
+
+namespace {
+
+// A child that sleeps until killed, with one grandchild doing the same, in its own group.
+pid_t start_sleeper_with_child() {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group, so the test can kill both at once
+    if (::fork() == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    ::pause();
+    ::_exit(0);
+  }
+  return pid;
+}
+
+void wait_for_children_listed(const ProcFs& proc, pid_t pid) {
+  for (int i = 0; i < 500 && proc.children(pid).empty(); ++i) ::usleep(2000);
+}
+
+}  // namespace
+
+TEST(ProcFileCache, ReadsWhatAFreshReadSeesAndKeepsTheFilesOpenBetweenWalks) {
+  ProcFs proc;
+  pid_t child = start_sleeper_with_child();
+  wait_for_children_listed(proc, child);
+  ProcFileCache cache(proc);
+  for (int walk = 0; walk < 3; ++walk) {
+    cache.begin_walk();
+    auto cached = cache.stat(child);
+    auto fresh = proc.stat(child);
+    ASSERT_TRUE(cached && fresh);
+    EXPECT_EQ(cached->pid, fresh->pid);
+    EXPECT_EQ(cached->start_ticks, fresh->start_ticks);
+    EXPECT_EQ(cached->ppid, ::getpid());
+    EXPECT_EQ(cache.children(child, cached->threads), proc.children(child));
+    EXPECT_EQ(cache.children(child, cached->threads).size(), 1u);
+    cache.end_walk();
+    EXPECT_EQ(cache.cached_processes(), 1u);
+  }
+  ::kill(-child, SIGKILL);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  // The descriptor belongs to the dead process: it is not trusted, the pid is read afresh.
+  cache.begin_walk();
+  EXPECT_FALSE(cache.stat(child).has_value());
+  cache.end_walk();
+  // A walk that no longer meets a process closes its files.
+  cache.begin_walk();
+  cache.end_walk();
+  EXPECT_EQ(cache.cached_processes(), 0u);
+}
+
+TEST(ProcFileCache, ATreeLargerThanTheCapIsReadUncachedBeyondIt) {
+  ProcFs proc;
+  ProcFileCache cache(proc);
+  cache.begin_walk();
+  // Our own pid stands in for many: only distinct pids count against the cap.
+  std::size_t read = 0;
+  for (pid_t pid : proc.all_pids()) {
+    if (cache.stat(pid)) ++read;
+    if (read > ProcFileCache::kMaxProcesses + 10) break;
+  }
+  EXPECT_LE(cache.cached_processes(), ProcFileCache::kMaxProcesses);
+  cache.end_walk();
+}
+
+TEST(TreeMembership, CachedSamplesFindTheSameMembersAsAFreshWalk) {
+  pid_t child = start_sleeper_with_child();
+  ProcFs proc;
+  wait_for_children_listed(proc, child);
+  TreeMembership membership(proc, ::getpid(), "GUARDIAN_TEST_MARKER=none");
+  membership.set_root(child);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<pid_t> sampled;
+    for (const auto& st : membership.live_member_stats()) sampled.push_back(st.pid);
+    EXPECT_EQ(sampled, membership.live_members());
+    EXPECT_EQ(sampled.size(), 2u);
+  }
+  TreeMembership copy = membership;  // a copy walks with its own cache
+  EXPECT_EQ(copy.live_member_stats().size(), 2u);
+  ::kill(-child, SIGKILL);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }
