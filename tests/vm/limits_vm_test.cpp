@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "vm_runner.hpp"
+
 namespace {
 
 using Json = nlohmann::json;
@@ -41,15 +43,10 @@ struct Section {
 class LimitsVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string command = std::string(CG2VM_RUN) + " --timeout 900 --mem 512M --cpus 2 --copy " + GUARDIAN_BIN +
-                          " --copy " + GUARDIAN_TARGET_BIN + " --copy " + SCENARIOS + " -- /bin/sh " + SCENARIOS +
-                          " " + GUARDIAN_BIN + " " + GUARDIAN_TARGET_BIN + " 2>&1";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    char buffer[4096];
-    std::size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) raw_.append(buffer, n);
-    vm_status_ = ::pclose(pipe);
+    auto vm = guardian::testing::run_scenario_in_vm(SCENARIOS, 900);
+    ASSERT_NE(vm.status, -1) << "vm-run could not be started";
+    raw_ = std::move(vm.output);
+    vm_status_ = vm.status;
     parse();
   }
 
