@@ -13,7 +13,8 @@ namespace guardian::cli {
 
 int main(int argc, char** argv) {
   // Before anything changes a disposition: children get back exactly what guardian got.
-  process::capture_inherited_signal_state();
+  process::capture_inherited_state();
+  process::raise_open_file_limit();
   ::signal(SIGPIPE, SIG_IGN);  // a closed socket or pipe is an error to handle, not a death
 
   CLI::App app{"guardian — supervise test runs and development servers", "guardian"};

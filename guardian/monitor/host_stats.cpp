@@ -145,36 +145,37 @@ std::optional<DiskUsage> disk_usage(const std::filesystem::path& path, std::erro
 }
 
 HostReader::HostReader(std::filesystem::path proc_root)
-    : root_(std::move(proc_root)), pressure_dir_((root_ / "pressure").string() + "/") {}
+    : root_(std::move(proc_root)),
+      stat_((root_ / "stat").string()),
+      meminfo_((root_ / "meminfo").string()),
+      cpu_pressure_((root_ / "pressure" / "cpu").string()),
+      memory_pressure_((root_ / "pressure" / "memory").string()),
+      io_pressure_((root_ / "pressure" / "io").string()) {}
 
-std::optional<CpuTimes> HostReader::cpu() const {
-  // Only the first line is needed: one read of 1 KiB gets it without generating the rest
-  // of a file that grows with the number of CPUs and interrupts.
-  int fd = ::open((root_ / "stat").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
+std::optional<CpuTimes> HostReader::cpu() {
+  // Only the first line is needed: 1 KiB holds it, whatever the number of CPUs and interrupts.
   char buffer[1024];
-  ssize_t n = ::read(fd, buffer, sizeof buffer);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
-  return parse_proc_stat(std::string_view(buffer, static_cast<std::size_t>(n)));
+  auto text = stat_.read(buffer);
+  return text ? parse_proc_stat(*text) : std::nullopt;
 }
 
-std::optional<MemInfo> HostReader::memory() const {
+std::optional<MemInfo> HostReader::memory() {
   // MemTotal, MemFree and MemAvailable are the first three lines.
-  int fd = ::open((root_ / "meminfo").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
   char buffer[512];
-  ssize_t n = ::read(fd, buffer, sizeof buffer);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
-  return parse_meminfo(std::string_view(buffer, static_cast<std::size_t>(n)));
+  auto text = meminfo_.read(buffer);
+  return text ? parse_meminfo(*text) : std::nullopt;
 }
 
-std::optional<Pressure> HostReader::pressure(std::string_view resource) const {
-  bool ok = false;
-  auto text = read_small_file(pressure_dir_ + std::string(resource), &ok);
-  if (!ok || text.empty()) return std::nullopt;
-  return parse_pressure(text);
+std::optional<Pressure> HostReader::pressure(std::string_view resource) {
+  KeptOpenFile* file = resource == "cpu"      ? &cpu_pressure_
+                       : resource == "memory" ? &memory_pressure_
+                       : resource == "io"     ? &io_pressure_
+                                              : nullptr;
+  if (file == nullptr) return std::nullopt;
+  char buffer[512];
+  auto text = file->read(buffer);
+  if (!text) return std::nullopt;
+  return parse_pressure(*text);
 }
 
 std::optional<ProcIo> HostReader::process_io(pid_t pid) const {

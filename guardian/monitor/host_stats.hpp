@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "guardian/limits/limiter.hpp"
+#include "guardian/monitor/kept_open_file.hpp"
 
 namespace guardian::monitor {
 
@@ -53,15 +54,16 @@ struct DiskUsage {
 std::optional<DiskUsage> disk_usage(const std::filesystem::path& path, std::error_code& error);
 
 /// Reads small /proc files with plain syscalls (no iostreams: /proc files are generated
-/// on read and a stream would cost more than the read itself).
+/// on read and a stream would cost more than the read itself). The machine-wide files,
+/// read on every check, stay open between reads.
 class HostReader {
  public:
   explicit HostReader(std::filesystem::path proc_root = "/proc");
 
-  std::optional<CpuTimes> cpu() const;
-  std::optional<MemInfo> memory() const;
+  std::optional<CpuTimes> cpu();
+  std::optional<MemInfo> memory();
   /// "cpu", "memory" or "io"; empty when the kernel has no PSI.
-  std::optional<Pressure> pressure(std::string_view resource) const;
+  std::optional<Pressure> pressure(std::string_view resource);
   std::optional<ProcIo> process_io(pid_t pid) const;
   /// Entries of /proc/<pid>/fd; empty when the process is gone or unreadable.
   std::optional<std::uint64_t> open_fds(pid_t pid) const;
@@ -74,8 +76,11 @@ class HostReader {
 
  private:
   std::filesystem::path root_;
-  std::string pressure_dir_;
-  bool has_pressure_ = true;
+  KeptOpenFile stat_;
+  KeptOpenFile meminfo_;
+  KeptOpenFile cpu_pressure_;
+  KeptOpenFile memory_pressure_;
+  KeptOpenFile io_pressure_;
 };
 
 /// Reads a whole small file with open/read/close; empty string (and `ok` false) on failure.

@@ -6,10 +6,13 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <csignal>
 
 namespace guardian::process {
@@ -19,12 +22,13 @@ namespace {
 constexpr int kRestoredSignals[] = {SIGPIPE, SIGTTOU, SIGTTIN, SIGTSTP, SIGINT, SIGQUIT,
                                     SIGHUP,  SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM};
 
-struct InheritedSignalState {
+struct InheritedState {
   bool captured = false;
   sigset_t mask{};
   bool ignored[NSIG] = {};
+  std::optional<rlimit> open_files;  // guardian raises its own; children get this one back
 };
-InheritedSignalState g_inherited;
+InheritedState g_inherited;
 
 // Boost.Process v2 initializer: everything here runs in the forked child.
 struct ChildSetup {
@@ -64,6 +68,8 @@ struct ChildSetup {
       ::sigaction(signo, &action, nullptr);
     }
     if (g_inherited.captured) ::sigprocmask(SIG_SETMASK, &g_inherited.mask, nullptr);
+    // A raised soft limit would break programs that still use select() on fds below 1024.
+    if (g_inherited.open_files) ::setrlimit(RLIMIT_NOFILE, &*g_inherited.open_files);
     cmd_line = argv.data();  // argv[0] as typed, not the resolved path
     return {};
   }
@@ -71,8 +77,10 @@ struct ChildSetup {
 
 }  // namespace
 
-void capture_inherited_signal_state() {
+void capture_inherited_state() {
   if (g_inherited.captured) return;
+  rlimit open_files{};
+  if (::getrlimit(RLIMIT_NOFILE, &open_files) == 0) g_inherited.open_files = open_files;
   ::sigprocmask(SIG_SETMASK, nullptr, &g_inherited.mask);
   for (int signo : kRestoredSignals) {
     struct sigaction current {};
@@ -80,6 +88,14 @@ void capture_inherited_signal_state() {
     g_inherited.ignored[signo] = current.sa_handler == SIG_IGN;
   }
   g_inherited.captured = true;
+}
+
+void raise_open_file_limit() {
+  constexpr rlim_t kEnough = 65536;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= kEnough) return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? kEnough : std::min(limit.rlim_max, kEnough);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_code& error) {

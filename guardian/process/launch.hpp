@@ -36,8 +36,14 @@ struct LaunchSpec {
 /// Starts the command. On failure `error` holds the child's errno (ENOENT, EACCES, …).
 Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_code& error);
 
-/// Captures guardian's inherited signal dispositions and mask once at start-up, so children
-/// get them back (guardian itself ignores SIGPIPE and SIGTTOU, the child must not).
-void capture_inherited_signal_state();
+/// Captures guardian's inherited signal dispositions, mask and open-file limit once at
+/// start-up, so children get them back (guardian itself ignores SIGPIPE and SIGTTOU and
+/// raises its open-file limit; the child must not see either).
+void capture_inherited_state();
+
+/// Raises guardian's soft RLIMIT_NOFILE towards its hard limit (at most 65 536): samplers
+/// keep the tree's /proc files open, and desktops start programs at 1 024. Call after
+/// capture_inherited_state(), so children still start with the limit guardian was given.
+void raise_open_file_limit();
 
 }  // namespace guardian::process

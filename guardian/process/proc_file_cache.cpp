@@ -1,34 +1,79 @@
 #include "guardian/process/proc_file_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <charconv>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace guardian::process {
 namespace {
 
-int open_proc_file(const std::filesystem::path& path) { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }
+UniqueFd open_proc_file(const std::filesystem::path& path) {
+  return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+}
 
 // The whole file (they are far below a page), or nullopt when the process is gone.
-std::optional<std::string_view> read_at_start(int fd, char* buffer, std::size_t size) {
-  if (fd < 0) return std::nullopt;
-  const ssize_t n = ::pread(fd, buffer, size, 0);
+std::optional<std::string_view> read_at_start(const UniqueFd& fd, char* buffer, std::size_t size) {
+  if (!fd) return std::nullopt;
+  const ssize_t n = ::pread(fd.get(), buffer, size, 0);
   if (n < 0) return std::nullopt;
   return std::string_view(buffer, static_cast<std::size_t>(n));
 }
 
+// A children list, which can be longer than the buffer: the kernel hands out whole entries
+// only, so a read that stops within an entry's length of the buffer's end may have more
+// after it, and the rest is read into `overflow`.
+std::optional<std::string_view> read_pid_list(const UniqueFd& fd, std::span<char> buffer, std::string& overflow) {
+  constexpr std::size_t kLongestEntry = 16;  // "4194304 " and then some
+  auto text = read_at_start(fd, buffer.data(), buffer.size());
+  if (!text || text->size() + kLongestEntry < buffer.size()) return text;
+  overflow.assign(*text);
+  while (true) {
+    const ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(overflow.size()));
+    if (n < 0) return std::nullopt;
+    if (n == 0) return std::string_view(overflow);
+    overflow.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+}
+
+// Descriptors every cache of this process may still keep open together: a quarter of the
+// soft RLIMIT_NOFILE (1 024 on most desktops), so a big tree seen by several samplers never
+// takes the descriptors the rest of guardian needs.
+std::atomic<long>& descriptor_budget() {
+  static std::atomic<long> budget = [] {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096L;
+    return static_cast<long>(limit.rlim_cur / 4);
+  }();
+  return budget;
+}
+
+bool reserve_descriptors() {
+  auto& budget = descriptor_budget();
+  long left = budget.load();
+  while (left >= ProcFileCache::kFilesPerProcess)
+    if (budget.compare_exchange_weak(left, left - ProcFileCache::kFilesPerProcess)) return true;
+  return false;
+}
+
+void return_descriptors() { descriptor_budget() += ProcFileCache::kFilesPerProcess; }
+
+std::uint64_t cpu_ticks(const ProcStat& st) { return st.utime_ticks + st.stime_ticks; }
+
 }  // namespace
 
 ProcFileCache::~ProcFileCache() {
-  for (auto& [pid, entry] : entries_) close_entry(entry);
+  for (std::size_t i = 0; i < entries_.size(); ++i) return_descriptors();
 }
 
-void ProcFileCache::close_entry(Entry& entry) {
-  if (entry.stat_fd >= 0) ::close(entry.stat_fd);
-  if (entry.children_fd >= 0) ::close(entry.children_fd);
-  entry.stat_fd = entry.children_fd = -1;
+void ProcFileCache::forget(std::unordered_map<pid_t, Entry>::iterator it) {
+  entries_.erase(it);
+  return_descriptors();
 }
 
 void ProcFileCache::begin_walk() {
@@ -37,52 +82,116 @@ void ProcFileCache::begin_walk() {
 
 void ProcFileCache::end_walk() {
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.seen) {
-      ++it;
-      continue;
-    }
-    close_entry(it->second);
-    it = entries_.erase(it);
+    auto next = std::next(it);
+    if (!it->second.seen) forget(it);
+    it = next;
   }
 }
 
 ProcFileCache::Entry* ProcFileCache::entry_for(pid_t pid) {
   auto it = entries_.find(pid);
   if (it == entries_.end()) {
-    if (entries_.size() >= kMaxProcesses) return nullptr;
+    if (entries_.size() >= max_processes_ || !reserve_descriptors()) return nullptr;
     it = entries_.emplace(pid, Entry{}).first;
   }
   it->second.seen = true;
   return &it->second;
 }
 
+std::optional<std::uint64_t> ProcFileCache::run_time(Entry& entry, pid_t pid) {
+  if (!entry.schedstat_fd) entry.schedstat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "schedstat");
+  auto text = read_at_start(entry.schedstat_fd, buffer_, sizeof buffer_);
+  if (!text) return std::nullopt;
+  // "<run time ns> <wait time ns> <timeslices>"
+  std::uint64_t ns = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), ns);
+  if (ec != std::errc{} || end == text->data()) return std::nullopt;
+  return ns;
+}
+
 std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
   Entry* entry = entry_for(pid);
   if (entry == nullptr) return proc_.stat(pid);
-  const auto path = proc_.root() / std::to_string(pid) / "stat";
-  if (entry->stat_fd < 0) entry->stat_fd = open_proc_file(path);
+
+  // Whether the stat read last time still holds: only for a single-threaded process (the
+  // schedstat is one thread's) that was not busy then (a busy one will have run again, so
+  // the schedstat would only add a read), and not too many times in a row.
+  std::optional<std::uint64_t> run_time_now;
+  const bool may_reuse = entry->last_stat && entry->last_stat->threads == 1 && !entry->busy;
+  if (may_reuse) {
+    run_time_now = run_time(*entry, pid);
+    if (run_time_now && run_time_now == entry->run_time_at_last_stat && entry->reuses < kMaxReuses) {
+      ++entry->reuses;
+      ++reused_stats_;
+      return entry->last_stat;
+    }
+  }
+
+  if (!entry->stat_fd) entry->stat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "stat");
   auto text = read_at_start(entry->stat_fd, buffer_, sizeof buffer_);
   if (!text) {
-    // The process this descriptor was opened for is gone; the pid may belong to a new one.
-    close_entry(*entry);
-    entry->stat_fd = open_proc_file(path);
+    // The process these descriptors were opened for is gone; the pid may belong to a new
+    // one, which starts with fresh descriptors and no history.
+    *entry = Entry{};
+    entry->seen = true;
+    run_time_now.reset();
+    entry->stat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "stat");
     text = read_at_start(entry->stat_fd, buffer_, sizeof buffer_);
     if (!text) return std::nullopt;
   }
-  return parse_stat(*text);
+  auto st = parse_stat(*text);
+  entry->busy = st && entry->last_stat && cpu_ticks(*st) != cpu_ticks(*entry->last_stat);
+  entry->last_stat = st;
+  // The schedstat was read before the stat: if the process ran in between, the next
+  // comparison fails and the stat is read again, never the other way round.
+  entry->run_time_at_last_stat = run_time_now;
+  entry->reuses = 0;
+  return st;
+}
+
+void ProcFileCache::append_children(pid_t pid, long threads, std::vector<pid_t>& out) {
+  // Always read: a list can shrink while its process sleeps (a child it never waits for is
+  // reaped by the kernel), and a stale pid may since belong to someone else.
+  if (threads != 1) {  // each thread has its own list
+    const auto every_thread = proc_.children(pid);
+    out.insert(out.end(), every_thread.begin(), every_thread.end());
+    return;
+  }
+  auto it = entries_.find(pid);
+  UniqueFd uncached;
+  UniqueFd& fd = it != entries_.end() && it->second.stat_fd ? it->second.children_fd : uncached;
+  if (!fd) {
+    const std::string id = std::to_string(pid);
+    fd = open_proc_file(proc_.root() / id / "task" / id / "children");
+  }
+  if (auto text = read_pid_list(fd, buffer_, overflow_)) append_pid_list(*text, out);
+}
+
+void ProcFileCache::append_children_of_every_thread(pid_t pid, std::vector<pid_t>& out) {
+  if (parent_.pid != pid || !parent_.task_dir) {
+    parent_ = ThreadedParent{pid, {}, {}};
+    parent_.task_dir.reset(::opendir((proc_.root() / std::to_string(pid) / "task").c_str()));
+    if (!parent_.task_dir) return;
+  }
+  ::rewinddir(parent_.task_dir.get());  // lists the threads there are now
+  std::unordered_map<pid_t, UniqueFd> still_there;
+  while (auto* item = ::readdir(parent_.task_dir.get())) {
+    pid_t tid = 0;
+    const std::string_view name(item->d_name);
+    if (std::from_chars(name.data(), name.data() + name.size(), tid).ec != std::errc{}) continue;
+    auto known = parent_.children_by_thread.find(tid);
+    UniqueFd fd = known != parent_.children_by_thread.end()
+                      ? std::move(known->second)
+                      : open_proc_file(proc_.root() / std::to_string(pid) / "task" / name / "children");
+    if (auto text = read_pid_list(fd, buffer_, overflow_)) append_pid_list(*text, out);
+    still_there.emplace(tid, std::move(fd));
+  }
+  parent_.children_by_thread = std::move(still_there);
 }
 
 std::vector<pid_t> ProcFileCache::children(pid_t pid, long threads) {
-  Entry* entry = threads == 1 ? entry_for(pid) : nullptr;
-  if (entry == nullptr || entry->stat_fd < 0) return proc_.children(pid);  // every thread's children
-  if (entry->children_fd < 0) {
-    const std::string id = std::to_string(pid);
-    entry->children_fd = open_proc_file(proc_.root() / id / "task" / id / "children");
-  }
-  auto text = read_at_start(entry->children_fd, buffer_, sizeof buffer_);
-  if (!text || text->size() == sizeof buffer_) return proc_.children(pid);  // gone, or too long for the buffer
   std::vector<pid_t> out;
-  append_pid_list(*text, out);
+  append_children(pid, threads, out);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "guardian/process/proc_tree.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <dirent.h>
 #include <fcntl.h>
@@ -55,16 +56,18 @@ std::optional<ProcStat> parse_stat(std::string_view text) {
   ProcStat st;
   if (!parse_number(text.substr(0, open > 0 ? open - 1 : 0), st.pid)) return std::nullopt;
   std::string_view rest = text.substr(close + 1);
-  // Fields after the command, numbered as in proc(5) starting at 3 (state).
-  std::vector<std::string_view> fields;
-  fields.reserve(24);
-  while (!rest.empty() && fields.size() < 24) {
+  // Fields after the command, numbered as in proc(5) starting at 3 (state). A fixed array:
+  // this runs for every member on every check, and a heap allocation would cost as much as
+  // the parsing.
+  std::array<std::string_view, 22> fields;
+  std::size_t count = 0;
+  while (!rest.empty() && count < fields.size()) {
     while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
     auto space = rest.find(' ');
-    fields.push_back(rest.substr(0, space));
+    fields[count++] = rest.substr(0, space);
     rest = space == std::string_view::npos ? std::string_view{} : rest.substr(space);
   }
-  if (fields.size() < 22) return std::nullopt;
+  if (count < fields.size()) return std::nullopt;
   auto field = [&](int number) { return fields[static_cast<std::size_t>(number - 3)]; };
   st.state = field(3).empty() ? '?' : field(3)[0];
   bool ok = parse_number(field(4), st.ppid) && parse_number(field(5), st.pgid) &&

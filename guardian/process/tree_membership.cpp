@@ -1,7 +1,6 @@
 #include "guardian/process/tree_membership.hpp"
 
 #include <algorithm>
-#include <deque>
 
 namespace guardian::process {
 
@@ -26,23 +25,30 @@ TreeMembership& TreeMembership::operator=(const TreeMembership& other) {
 }
 
 std::vector<ProcStat> TreeMembership::walk(ProcFileCache* cache) const {
-  std::vector<ProcStat> out;
+  auto is_excluded = [this](pid_t pid) { return std::find(excluded_.begin(), excluded_.end(), pid) != excluded_.end(); };
   // Walk guardian's own subtree: as subreaper, every process the command ever started is
   // in it, whatever it did to its group or session.
-  std::deque<pid_t> members;
-  for (pid_t child : proc_.children(supervisor_pid_)) {
-    if (std::find(excluded_.begin(), excluded_.end(), child) != excluded_.end()) continue;
+  std::vector<pid_t> supervisor_children;
+  if (cache) cache->append_children_of_every_thread(supervisor_pid_, supervisor_children);
+  else supervisor_children = proc_.children(supervisor_pid_);
+  std::vector<pid_t> members;  // breadth first: members[next] is the next to visit
+  for (pid_t child : supervisor_children) {
+    if (is_excluded(child)) continue;
     if (child == root_ || claim_unmarked_ || proc_.environment_contains(child, marker_entry_))
       members.push_back(child);
   }
-  while (!members.empty()) {
-    pid_t pid = members.front();
-    members.pop_front();
+  std::vector<ProcStat> out;
+  out.reserve(members.size());
+  std::vector<pid_t> children;
+  for (std::size_t next = 0; next < members.size(); ++next) {
+    const pid_t pid = members[next];
     auto st = cache ? cache->stat(pid) : proc_.stat(pid);
     if (st && st->alive()) out.push_back(*st);
-    const auto children = cache && st ? cache->children(pid, st->threads) : proc_.children(pid);
+    children.clear();
+    if (cache && st) cache->append_children(pid, st->threads, children);
+    else children = proc_.children(pid);
     for (pid_t child : children)
-      if (std::find(excluded_.begin(), excluded_.end(), child) == excluded_.end()) members.push_back(child);
+      if (!is_excluded(child)) members.push_back(child);
   }
   return out;
 }

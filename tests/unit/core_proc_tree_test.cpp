@@ -1,6 +1,8 @@
 // /proc parsing on fixtures (real kernel stat lines) and a fake /proc tree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -188,16 +190,153 @@ TEST(ProcFileCache, ReadsWhatAFreshReadSeesAndKeepsTheFilesOpenBetweenWalks) {
 
 TEST(ProcFileCache, ATreeLargerThanTheCapIsReadUncachedBeyondIt) {
   ProcFs proc;
-  ProcFileCache cache(proc);
+  ProcFileCache cache(proc, 3);
   cache.begin_walk();
-  // Our own pid stands in for many: only distinct pids count against the cap.
   std::size_t read = 0;
   for (pid_t pid : proc.all_pids()) {
-    if (cache.stat(pid)) ++read;
-    if (read > ProcFileCache::kMaxProcesses + 10) break;
+    auto cached = cache.stat(pid);
+    auto fresh = proc.stat(pid);
+    if (!cached || !fresh) continue;  // gone in between
+    EXPECT_EQ(cached->start_ticks, fresh->start_ticks) << pid;
+    if (++read == 10) break;
   }
-  EXPECT_LE(cache.cached_processes(), ProcFileCache::kMaxProcesses);
+  EXPECT_EQ(read, 10u);
+  EXPECT_EQ(cache.cached_processes(), 3u);
   cache.end_walk();
+}
+
+namespace {
+
+// A child blocked reading a pipe; each byte written wakes it to touch `megabytes` more
+// memory, then it blocks again.
+struct GrowingSleeper {
+  pid_t pid = -1;
+  int wake = -1;
+  explicit GrowingSleeper(int megabytes) {
+    int fds[2];
+    if (::pipe(fds) != 0) std::abort();
+    pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[1]);
+      char byte;
+      while (::read(fds[0], &byte, 1) == 1) {
+        auto* block = static_cast<char*>(std::malloc(static_cast<std::size_t>(megabytes) << 20));
+        for (std::size_t i = 0; i < (static_cast<std::size_t>(megabytes) << 20); i += 4096) block[i] = 1;
+      }
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    wake = fds[1];
+  }
+  ~GrowingSleeper() {
+    ::close(wake);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+std::uint64_t rss_pages_now(pid_t pid) {  // read afresh
+  auto st = ProcFs().stat(pid);
+  return st ? st->rss_pages : 0;
+}
+
+}  // namespace
+
+TEST(ProcFileCache, ASleepingProcessIsNotReadAgainUntilItRuns) {
+  GrowingSleeper sleeper(16);
+  ::usleep(50000);  // let it reach its read()
+  ProcFileCache cache{ProcFs()};
+  cache.begin_walk();
+  auto first = cache.stat(sleeper.pid);
+  ASSERT_TRUE(first);
+  for (int i = 0; i < 3; ++i) {
+    auto again = cache.stat(sleeper.pid);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->rss_pages, first->rss_pages);
+  }
+  EXPECT_GE(cache.reused_stats(), 2u) << "its schedstat did not move: the stat read before still holds";
+
+  // It wakes, touches 16 MiB and sleeps again: the next read sees that at once.
+  const std::uint64_t reused_before = cache.reused_stats();
+  ASSERT_EQ(::write(sleeper.wake, "x", 1), 1);
+  const std::uint64_t touched = first->rss_pages + (16u << 20) / static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  for (int i = 0; i < 500 && rss_pages_now(sleeper.pid) < touched; ++i) ::usleep(2000);
+  ASSERT_GE(rss_pages_now(sleeper.pid), touched) << "the child never touched its memory";
+  auto after = cache.stat(sleeper.pid);
+  ASSERT_TRUE(after);
+  EXPECT_GE(after->rss_pages, touched) << "a stale stat from before it ran";
+  EXPECT_EQ(cache.reused_stats(), reused_before);
+  cache.end_walk();
+}
+
+TEST(ProcFileCache, AReusedStatIsRefreshedAfterAFewSamples) {
+  GrowingSleeper sleeper(1);
+  ::usleep(50000);
+  ProcFileCache cache{ProcFs()};
+  ASSERT_TRUE(cache.stat(sleeper.pid));
+  ASSERT_TRUE(cache.stat(sleeper.pid));  // sets the schedstat baseline
+  const std::uint64_t base = cache.reused_stats();
+  for (unsigned i = 0; i < 3 * (ProcFileCache::kMaxReuses + 1); ++i) ASSERT_TRUE(cache.stat(sleeper.pid));
+  // Of every kMaxReuses + 1 reads, one goes to the kernel.
+  EXPECT_EQ(cache.reused_stats() - base, 3 * ProcFileCache::kMaxReuses);
+}
+
+TEST(ProcFileCache, ARunningProcessIsReadAfreshWheneverItRan) {
+  pid_t spinner = ::fork();
+  if (spinner == 0) {
+    while (true) {
+    }
+  }
+  ProcFs proc;
+  ProcFileCache cache(proc);
+  auto first = cache.stat(spinner);
+  ASSERT_TRUE(first);
+  for (int i = 0; i < 20; ++i) {
+    ::usleep(10000);
+    ASSERT_TRUE(cache.stat(spinner));
+  }
+  // Stopped, it no longer runs: what the cache says now must be exactly what the kernel
+  // says, its state included (stopping is the last thing it ran).
+  ::kill(spinner, SIGSTOP);
+  for (int i = 0; i < 500 && proc.stat(spinner)->state != 'T'; ++i) ::usleep(2000);
+  auto cached = cache.stat(spinner);
+  auto fresh = proc.stat(spinner);
+  ASSERT_TRUE(cached && fresh);
+  EXPECT_EQ(cached->state, 'T');
+  EXPECT_EQ(cached->utime_ticks + cached->stime_ticks, fresh->utime_ticks + fresh->stime_ticks);
+  EXPECT_GT(cached->utime_ticks + cached->stime_ticks, first->utime_ticks + first->stime_ticks);
+  ::kill(spinner, SIGKILL);
+  ::waitpid(spinner, nullptr, 0);
+}
+
+TEST(ProcFileCache, AChildrenListLongerThanOneReadIsReadWhole) {
+  // 900 children: their pids take more than the 4 KiB one read returns.
+  pid_t parent = ::fork();
+  if (parent == 0) {
+    ::setpgid(0, 0);
+    for (int i = 0; i < 900; ++i)
+      if (::fork() == 0) {
+        ::pause();
+        ::_exit(0);
+      }
+    ::pause();
+    ::_exit(0);
+  }
+  ProcFs proc;
+  for (int i = 0; i < 1000 && proc.children(parent).size() < 900; ++i) ::usleep(5000);
+  const auto fresh = proc.children(parent);
+  ASSERT_EQ(fresh.size(), 900u);
+  ProcFileCache cache(proc);
+  cache.begin_walk();
+  auto st = cache.stat(parent);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(cache.children(parent, st->threads), fresh);
+  std::vector<pid_t> ours;
+  cache.append_children_of_every_thread(::getpid(), ours);
+  EXPECT_NE(std::find(ours.begin(), ours.end(), parent), ours.end());
+  cache.end_walk();
+  ::kill(-parent, SIGKILL);
+  ::waitpid(parent, nullptr, 0);
 }
 
 TEST(TreeMembership, CachedSamplesFindTheSameMembersAsAFreshWalk) {
