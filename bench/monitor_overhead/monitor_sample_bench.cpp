@@ -3,10 +3,15 @@
 // PSI and disk), the per-process walk with open files and IO (report time, protector), and
 // with --cgroup (run it where cgroup v2 is writable, e.g. the VM) the cgroup v2 backend.
 // Then the same tree is sampled by psutil_monitor.py for comparison. Prints one JSON line.
+// Samples are back to back, or --gap-ms apart (a monitor never samples back to back: after
+// a sleep the caches are cold, which costs a short sample more than a long one). With
+// --busy K, K of the processes wake every millisecond, so with a gap each of them has run
+// between two samples: the /proc backend's worst case, as it reads a process's stat again
+// only when it ran.
 //
-//   monitor_sample_bench N PSUTIL_SCRIPT [--cgroup]
+//   monitor_sample_bench N PSUTIL_SCRIPT [--cgroup] [--busy K] [--gap-ms MS]
 // $PYTHON names the interpreter for the psutil monitor (default /usr/bin/python3);
-// $MONITOR_BENCH_WORK the process-visits per timed batch (default 20000).
+// $MONITOR_BENCH_WORK the process-visits per timed batch (default 20000; 10 to 40 samples).
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -15,7 +20,6 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
-#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -25,7 +29,6 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "guardian/limits/backend_choice.hpp"
@@ -46,22 +49,32 @@ std::uint64_t cpu_nsec() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-// Median over 7 batches of the CPU time per call, in microseconds.
-double cost_us(const std::function<void()>& once, int iterations) {
+// Median over 7 batches of the CPU time per call, in microseconds. With a gap, the calls
+// are that far apart in time (only the calls themselves are timed).
+double cost_us(const std::function<void()>& once, int iterations, std::chrono::microseconds gap = {}) {
   for (int i = 0; i < 3; ++i) once();
   std::vector<double> batches;
   for (int b = 0; b < 7; ++b) {
+    std::uint64_t spent = 0;
     auto start = cpu_nsec();
-    for (int i = 0; i < iterations; ++i) once();
-    batches.push_back(static_cast<double>(cpu_nsec() - start) / iterations / 1000.0);
+    for (int i = 0; i < iterations; ++i) {
+      if (gap.count() > 0) {
+        ::usleep(static_cast<useconds_t>(gap.count()));
+        start = cpu_nsec();
+      }
+      once();
+      if (gap.count() > 0) spent += cpu_nsec() - start;
+    }
+    if (gap.count() == 0) spent = cpu_nsec() - start;
+    batches.push_back(static_cast<double>(spent) / iterations / 1000.0);
   }
   std::sort(batches.begin(), batches.end());
   return batches[batches.size() / 2];
 }
 
-// A root process with N-1 sleeping children, like a command's tree under guardian.
-// `enter` runs in the root before it forks (e.g. joining a cgroup).
-pid_t start_tree(int n, const std::function<void()>& enter) {
+// A root process with N-1 children, like a command's tree under guardian: `busy` of them
+// wake every millisecond (so each has run between any two samples), the others sleep. `enter` runs in the root before it forks (e.g. joining a cgroup).
+pid_t start_tree(int n, int busy, const std::function<void()>& enter) {
   int ready[2];
   if (::pipe(ready) != 0) std::abort();
   pid_t root = ::fork();
@@ -71,6 +84,7 @@ pid_t start_tree(int n, const std::function<void()>& enter) {
     for (int i = 1; i < n; ++i) {
       if (::fork() == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        while (i <= busy) ::usleep(1000);  // runs between any two samples
         ::pause();
         ::_exit(0);
       }
@@ -97,71 +111,6 @@ std::string run_capture(const std::string& command) {
   ::pclose(pipe);
   return out;
 }
-
-// A prototype of a cheaper /proc walk (not used by guardian yet): keep each process's
-// stat and children files open between samples and re-read them with pread, which
-// regenerates a /proc file without the path lookup, open and close that dominate a walk.
-// It measures what process/tree_membership could gain.
-class CachedWalk {
- public:
-  ~CachedWalk() {
-    for (auto& [pid, entry] : cache_) close_entry(entry);
-  }
-  // Sums the tree under `top` (excluded), like TreeMembership::live_member_stats().
-  std::uint64_t sample(pid_t top) {
-    static const process::ProcFs proc;
-    for (auto& [pid, entry] : cache_) entry.seen = false;
-    std::uint64_t rss_pages = 0;
-    std::vector<pid_t> queue = proc.children(top);
-    while (!queue.empty()) {
-      pid_t pid = queue.back();
-      queue.pop_back();
-      Entry& entry = cache_[pid];
-      entry.seen = true;
-      if (entry.stat_fd < 0) entry.stat_fd = ::open(fmt::format("/proc/{}/stat", pid).c_str(), O_RDONLY | O_CLOEXEC);
-      ssize_t n = entry.stat_fd < 0 ? -1 : ::pread(entry.stat_fd, buffer_, sizeof buffer_, 0);
-      if (n <= 0) continue;
-      auto st = process::parse_stat(std::string_view(buffer_, static_cast<std::size_t>(n)));
-      if (!st || !st->alive()) continue;
-      rss_pages += st->rss_pages;
-      if (st->threads != 1) {
-        for (pid_t child : proc.children(pid)) queue.push_back(child);
-        continue;
-      }
-      if (entry.children_fd < 0)
-        entry.children_fd = ::open(fmt::format("/proc/{}/task/{}/children", pid, pid).c_str(), O_RDONLY | O_CLOEXEC);
-      n = entry.children_fd < 0 ? -1 : ::pread(entry.children_fd, buffer_, sizeof buffer_, 0);
-      std::string_view text(buffer_, n > 0 ? static_cast<std::size_t>(n) : 0);
-      while (!text.empty()) {
-        auto space = text.find(' ');
-        pid_t child = 0;
-        auto token = text.substr(0, space);
-        if (std::from_chars(token.data(), token.data() + token.size(), child).ec == std::errc{}) queue.push_back(child);
-        if (space == std::string_view::npos) break;
-        text.remove_prefix(space + 1);
-      }
-    }
-    std::erase_if(cache_, [](const auto& item) {
-      if (item.second.seen) return false;
-      close_entry(item.second);
-      return true;
-    });
-    return rss_pages;
-  }
-
- private:
-  struct Entry {
-    int stat_fd = -1;
-    int children_fd = -1;
-    bool seen = false;
-  };
-  static void close_entry(const Entry& entry) {
-    if (entry.stat_fd >= 0) ::close(entry.stat_fd);
-    if (entry.children_fd >= 0) ::close(entry.children_fd);
-  }
-  std::unordered_map<pid_t, Entry> cache_;
-  char buffer_[4096];
-};
 
 // The cgroup v2 backend, created like `guardian run` does on a pure v2 machine.
 struct CgroupBackend {
@@ -199,16 +148,26 @@ struct CgroupBackend {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: monitor_sample_bench N PSUTIL_SCRIPT [--cgroup]\n");
+    std::fprintf(stderr, "usage: monitor_sample_bench N PSUTIL_SCRIPT [--cgroup] [--busy K] [--gap-ms MS]\n");
     return 2;
   }
   const int n = std::atoi(argv[1]);
   const std::string psutil_script = argv[2];
-  const bool cgroup = argc > 3 && std::string(argv[3]) == "--cgroup";
+  bool cgroup = false;
+  int busy = 0;
+  std::chrono::microseconds gap{0};
+  for (int i = 3; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--cgroup") cgroup = true;
+    else if (flag == "--busy" && i + 1 < argc) busy = std::atoi(argv[++i]);
+    else if (flag == "--gap-ms" && i + 1 < argc) gap = std::chrono::microseconds(std::atoi(argv[++i]) * 1000);
+  }
   // Samples per batch: 20000 process-visits by default ($MONITOR_BENCH_WORK; lower it in the VM).
   const char* work_env = std::getenv("MONITOR_BENCH_WORK");
   const int work = work_env && *work_env ? std::atoi(work_env) : 20000;
-  const int iterations = std::max(5, work / n);
+  // Back to back (warm caches), or --gap-ms apart as a monitor takes them, for guardian
+  // and psutil alike (only the samples are timed).
+  const int iterations = gap.count() > 0 ? std::clamp(work / n, 10, 40) : std::max(5, work / n);
   const char* python_env = std::getenv("PYTHON");
   const std::string python = python_env && *python_env ? python_env : "/usr/bin/python3";
   char cwd[4096];
@@ -223,7 +182,7 @@ int main(int argc, char** argv) {
     }
   }
   limits::Limiter* cgroup_limiter = cgroup ? cgroup_backend->limiter.get() : nullptr;
-  pid_t root = start_tree(n, [cgroup_limiter] {
+  pid_t root = start_tree(n, busy, [cgroup_limiter] {
     if (cgroup_limiter) cgroup_limiter->enter_from_child();
   });
   boost::asio::io_context io;
@@ -243,8 +202,8 @@ int main(int argc, char** argv) {
         now += std::chrono::seconds(1);
         processes = sampler.sample(now, std::chrono::system_clock::now(), monitor::Level::normal).processes;
       },
-      iterations);
-  double tree_only_us = cost_us([&] { limiter.sample(); }, iterations);
+      iterations, gap);
+  double tree_only_us = cost_us([&] { limiter.sample(); }, iterations, gap);
 
   membership.set_root(root);
   monitor::ProcessWalker walker(membership);
@@ -253,13 +212,11 @@ int main(int argc, char** argv) {
         now += std::chrono::seconds(1);
         walker.walk(now, 2.0, 1ULL << 34, true);
       },
-      iterations);
+      iterations, gap);
 
-  CachedWalk cached;
-  double cached_walk_us = cgroup ? 0.0 : cost_us([&] { cached.sample(::getpid()); }, iterations);
-
-  std::string psutil_json = run_capture(fmt::format("{} {} per-sample --root {} --iterations {} --disk {}", python,
-                                                    psutil_script, root, std::max(3, iterations / 10), cwd));
+  std::string psutil_json = run_capture(
+      fmt::format("{} {} per-sample --root {} --iterations {} --disk {} --gap-ms {}", python, psutil_script, root,
+                  gap.count() > 0 ? std::max(5, iterations / 4) : std::max(3, iterations / 10), cwd, gap.count() / 1000));
   ::kill(root, SIGKILL);
   ::waitpid(root, nullptr, 0);
   if (cgroup) {
@@ -270,10 +227,11 @@ int main(int argc, char** argv) {
 
   nlohmann::json out = {{"backend", cgroup ? "cgroup_v2" : "process_tree"},
                         {"processes", processes},
+                        {"busy", busy},
+                        {"gap_ms", gap.count() / 1000},
                         {"guardian_check_us", check_us},
                         {"guardian_tree_sample_us", tree_only_us},
-                        {"guardian_walk_files_io_us", walk_us},
-                        {"prototype_cached_walk_us", cached_walk_us}};
+                        {"guardian_walk_files_io_us", walk_us}};
   auto psutil = nlohmann::json::parse(psutil_json, nullptr, false);
   if (!psutil.is_discarded()) {
     out["psutil_basic_us"] = psutil["basic_us"];

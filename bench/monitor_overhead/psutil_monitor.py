@@ -3,8 +3,8 @@
 the seed project's ProgressiveMonitor did it), sampling the same figures as one guardian
 snapshot. Used by run_monitor_bench.py; prints JSON on stdout.
 
-  psutil_monitor.py per-sample --root PID --iterations K [--disk DIR]
-      CPU time of one sample (median of batches), "basic" (cpu, memory, threads of every
+  psutil_monitor.py per-sample --root PID --iterations K [--disk DIR] [--gap-ms MS]
+      CPU time of one sample (median of batches of samples --gap-ms apart), "basic" (cpu, memory, threads of every
       process + host cpu/memory/disk/PSI, like guardian's every check) and "full" (+ open
       files and IO of every process, like guardian's report-time walk).
   psutil_monitor.py loop --root PID --interval S --duration S [--disk DIR]
@@ -62,10 +62,14 @@ def per_sample(args):
             sample(root, full, args.disk)
         batches = []
         for _ in range(7):
-            start = time.process_time_ns()
+            spent = 0
             for _ in range(args.iterations):
+                if args.gap_ms > 0:
+                    time.sleep(args.gap_ms / 1000.0)
+                start = time.process_time_ns()
                 count = sample(root, full, args.disk)[0]
-            batches.append((time.process_time_ns() - start) / args.iterations / 1000.0)
+                spent += time.process_time_ns() - start
+            batches.append(spent / args.iterations / 1000.0)
         out[name + "_us"] = statistics.median(batches)
         out["processes"] = count
     print(json.dumps(out))
@@ -104,6 +108,7 @@ def main():
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--disk", default=".")
+    parser.add_argument("--gap-ms", type=float, default=0.0, help="per-sample: time between two samples")
     args = parser.parse_args()
     per_sample(args) if args.what == "per-sample" else loop(args)
 

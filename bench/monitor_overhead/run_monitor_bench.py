@@ -3,7 +3,8 @@
 
 1. Cost of one sample of a tree of 10, 100 and 1000 processes (monitor_sample_bench):
    guardian's check through this host's process-tree backend, its per-process walk with
-   open files and IO, and psutil_monitor.py's equivalent samples. With --vm, also the
+   open files and IO, and psutil_monitor.py's equivalent samples; all asleep or some of
+   them waking every millisecond; samples back to back and 5 ms apart. With --vm, also the
    cgroup v2 backend inside ../shared/cgroup2-vm (software-emulated: compare ratios only).
 2. A run at each level (pinned with --level) supervising a 100-process tree: guardian's own
    CPU and peak RSS against psutil_monitor.py sampling the same tree at the same interval,
@@ -29,11 +30,13 @@ VM_RUN = os.path.normpath(os.path.join(HERE, "../../../shared/cgroup2-vm/vm-run"
 LEVELS = [("idle", 30.0), ("normal", 5.0), ("intensive", 1.0), ("critical", 0.5)]
 
 
-def sample_costs(build, sizes):
+def sample_costs(build, sizes, gap_ms):
+    """sizes: (processes, how many of them wake every millisecond)"""
     bench = os.path.join(build, "bench/monitor_overhead/monitor_sample_bench")
     rows = []
-    for n in sizes:
-        out = subprocess.run([bench, str(n), PSUTIL], capture_output=True, text=True, cwd=tempfile.gettempdir())
+    for n, busy in sizes:
+        out = subprocess.run([bench, str(n), PSUTIL, "--busy", str(busy), "--gap-ms", str(gap_ms)], capture_output=True, text=True,
+                             cwd=tempfile.gettempdir())
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return rows
 
@@ -57,14 +60,14 @@ def vm_sample_costs(build, sizes):
 
 def print_sample_table(title, rows):
     print(f"\n{title}")
-    print(f"{'procs':>6} {'guardian check':>15} {'tree only':>10} {'walk+fds+io':>12} "
-          f"{'psutil basic':>13} {'psutil full':>12} {'ratio check':>12} {'ratio walk':>11} {'cached walk*':>13}")
+    print(f"{'procs':>6} {'busy':>5} {'guardian check':>15} {'tree only':>10} {'walk+fds+io':>12} "
+          f"{'psutil basic':>13} {'psutil full':>12} {'ratio check':>12} {'ratio walk':>11}")
     for r in rows:
-        print(f"{r['processes']:>6} {r['guardian_check_us']:>12.0f} us {r['guardian_tree_sample_us']:>7.0f} us "
+        print(f"{r['processes']:>6} {r.get('busy', 0):>5} {r['guardian_check_us']:>12.0f} us "
+              f"{r['guardian_tree_sample_us']:>7.0f} us "
               f"{r['guardian_walk_files_io_us']:>9.0f} us {r.get('psutil_basic_us', float('nan')):>10.0f} us "
               f"{r.get('psutil_full_us', float('nan')):>9.0f} us {r.get('ratio_check', float('nan')):>11.1f}x "
-              f"{r.get('ratio_walk', float('nan')):>10.1f}x {r.get('prototype_cached_walk_us', 0):>10.0f} us")
-    print("  * prototype (bench only): the tree-only walk with /proc files kept open and re-read with pread")
+              f"{r.get('ratio_walk', float('nan')):>10.1f}x")
 
 
 def children_of(pid):
@@ -122,6 +125,7 @@ def one_run(build, level, interval, seconds, extra_flags):
             "guardian_rss_mib": cost["guardian_max_rss_bytes"] / 2**20,
             "check_us": cost["check_cpu_usec_mean"],
             "psutil_samples": psutil_result["samples"],
+            "psutil_us_per_sample": 1e6 * psutil_result["cpu_seconds"] / max(1, psutil_result["samples"]),
             "psutil_cpu_percent": 100.0 * psutil_result["cpu_seconds"] / psutil_result["wall_seconds"],
             "psutil_rss_mib": psutil_result["max_rss_bytes"] / 2**20,
             "seconds": watched_s,
@@ -131,12 +135,16 @@ def one_run(build, level, interval, seconds, extra_flags):
 def print_run_table(title, rows):
     print(f"\n{title}")
     print(f"{'level':>10} {'procs':>5} {'secs':>5} {'checks':>6} {'us/check':>9} {'monitor %core':>14} {'guardian %core':>15} "
-          f"{'RSS':>8} {'psutil %core':>13} {'psutil RSS':>11} {'ratio':>7}")
+          f"{'RSS':>8} {'psutil %core':>13} {'psutil RSS':>11} {'ratio':>7} {'psutil us/sample':>17} {'per check':>10}")
     for r in rows:
         ratio = r["psutil_cpu_percent"] / r["guardian_cpu_percent"] if r["guardian_cpu_percent"] > 0 else float("inf")
+        per_check = r["psutil_us_per_sample"] / r["check_us"] if r["check_us"] > 0 else float("inf")
         print(f"{r['level'].upper():>10} {r['processes']:>5} {r['seconds']:>5.0f} {r['checks']:>6} {r['check_us']:>9.0f} "
               f"{r['monitor_cpu_percent']:>13.4f}% {r['guardian_cpu_percent']:>14.4f}% {r['guardian_rss_mib']:>5.1f} MiB "
-              f"{r['psutil_cpu_percent']:>12.4f}% {r['psutil_rss_mib']:>7.1f} MiB {ratio:>6.1f}x")
+              f"{r['psutil_cpu_percent']:>12.4f}% {r['psutil_rss_mib']:>7.1f} MiB {ratio:>6.1f}x "
+              f"{r['psutil_us_per_sample']:>14.0f} us {per_check:>9.1f}x")
+    print("  us/check: guardian's whole check (sample, thresholds, snapshot ring; the open-files/IO walk at report"
+          " time included); ratio: psutil's CPU over all of guardian's")
 
 
 def main():
@@ -150,8 +158,11 @@ def main():
     build = os.path.abspath(args.build)
     print(f"host: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; psutil {subprocess.run([sys.executable, '-c', 'import psutil; print(psutil.__version__)'], capture_output=True, text=True).stdout.strip()}")
     if not args.skip_sample:
-        print_sample_table("Cost of one sample (CPU time, median of 7 batches), process-tree backend (this host)",
-                           sample_costs(build, [10, 100, 1000]))
+        sizes = [(10, 0), (100, 0), (1000, 0), (10, 9), (100, 10)]
+        print_sample_table("Cost of one sample (CPU time, median of 7 batches), process-tree backend (this host), "
+                           "samples back to back", sample_costs(build, sizes, 0))
+        print_sample_table("The same, samples 5 ms apart (cold caches; busy processes have run between samples)",
+                           sample_costs(build, sizes, 5))
         if args.vm:
             print_sample_table("Cost of one sample, cgroup v2 backend (QEMU TCG VM: everything ~10x slower, "
                                "compare ratios)", vm_sample_costs(build, [10, 100]))

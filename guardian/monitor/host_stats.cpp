@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -184,7 +185,13 @@ std::optional<ProcIo> HostReader::process_io(pid_t pid) const {
 }
 
 std::optional<std::uint64_t> HostReader::open_fds(pid_t pid) const {
-  DIR* dir = ::opendir((root_ / std::to_string(pid) / "fd").c_str());
+  const auto fd_dir = root_ / std::to_string(pid) / "fd";
+  // Since Linux 6.2 the size of /proc/<pid>/fd is its number of open descriptors: one stat
+  // instead of listing the directory. Older kernels (and fixtures) say 0: then list it.
+  struct stat info {};
+  if (::stat(fd_dir.c_str(), &info) != 0) return std::nullopt;
+  if (info.st_size > 0) return static_cast<std::uint64_t>(info.st_size);
+  DIR* dir = ::opendir(fd_dir.c_str());
   if (!dir) return std::nullopt;
   std::uint64_t count = 0;
   while (auto* entry = ::readdir(dir))
