@@ -23,14 +23,6 @@ std::string unit_leaf_name(const std::string& unit) {
   return out;
 }
 
-std::optional<TreeUsage::Pressure> read_pressure(const CgroupFs& fs, const std::string& dir, const char* file) {
-  auto text = fs.read(dir, file);
-  if (!text) return std::nullopt;
-  auto pressure = parse_pressure(*text);
-  if (!pressure) return std::nullopt;
-  return TreeUsage::Pressure{pressure->some_avg10, pressure->full_avg10};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<CgroupV2Limiter>> CgroupV2Limiter::create(boost::asio::any_io_executor executor,
@@ -310,19 +302,9 @@ TreeUsage CgroupV2Limiter::sample() {
     usage.memory_peak_bytes = final_memory_peak_;
     return usage;
   }
-  auto stat = read_cpu();
-  usage.cpu_usec = stat.usage_usec;
-  usage.cpu_nr_throttled = stat.nr_throttled;
-  usage.cpu_throttled_usec = stat.throttled_usec;
-  if (has("memory")) {
-    usage.memory_bytes = memory::read_current(fs_, dir_).value_or(0);
-    usage.memory_peak_bytes = memory::read_peak(fs_, dir_);
-  }
-  usage.processes = processes().size();
-  usage.threads = parse_pid_list(fs_.read(dir_, "cgroup.threads").value_or("")).size();
-  usage.cpu_pressure = read_pressure(fs_, dir_, "cpu.pressure");
-  usage.memory_pressure = read_pressure(fs_, dir_, "memory.pressure");
-  usage.io_pressure = read_pressure(fs_, dir_, "io.pressure");
+  if (!usage_reader_)
+    usage_reader_ = std::make_unique<CgroupUsageReader>(fs_, dir_, tree_dir_, has("memory"), has("pids"));
+  if (!usage_reader_->read(usage)) usage.processes = processes().size();  // cgroups below the unit
   return usage;
 }
 
@@ -347,6 +329,7 @@ void CgroupV2Limiter::release_cgroup(bool report_breaches) {
   take_final_stats();
   cancel();
   procs_fd_.reset();
+  usage_reader_.reset();  // its files are inside the cgroup about to be removed
   released_ = true;
   (void)fs_.remove_dir(dir_);
   tree_.reset();  // the last unit of the run removes the run's cgroups

@@ -15,6 +15,7 @@
 #include "guardian/limits/cgroup_memory.hpp"
 #include "guardian/limits/cgroup_pids.hpp"
 #include "guardian/limits/cgroup_run_tree.hpp"
+#include "guardian/limits/cgroup_usage_reader.hpp"
 #include "guardian/limits/file_watch.hpp"
 #include "guardian/limits/limiter.hpp"
 #include "guardian/process/unique_fd.hpp"
@@ -91,6 +92,7 @@ class CgroupV2Limiter : public Limiter {
   std::optional<memory::Events> final_memory_events_;
   std::optional<std::uint64_t> final_memory_peak_;
   std::optional<pids::Stat> final_pids_;
+  std::unique_ptr<CgroupUsageReader> usage_reader_;  // opened at the first sample
 };
 
 }  // namespace guardian::limits

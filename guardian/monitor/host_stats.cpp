@@ -156,25 +156,25 @@ HostReader::HostReader(std::filesystem::path proc_root)
 std::optional<CpuTimes> HostReader::cpu() {
   // Only the first line is needed: 1 KiB holds it, whatever the number of CPUs and interrupts.
   char buffer[1024];
-  auto text = stat_.read(buffer);
+  auto text = stat_.read_start(buffer);
   return text ? parse_proc_stat(*text) : std::nullopt;
 }
 
 std::optional<MemInfo> HostReader::memory() {
   // MemTotal, MemFree and MemAvailable are the first three lines.
   char buffer[512];
-  auto text = meminfo_.read(buffer);
+  auto text = meminfo_.read_start(buffer);
   return text ? parse_meminfo(*text) : std::nullopt;
 }
 
 std::optional<Pressure> HostReader::pressure(std::string_view resource) {
-  KeptOpenFile* file = resource == "cpu"      ? &cpu_pressure_
+  process::KeptOpenFile* file = resource == "cpu"      ? &cpu_pressure_
                        : resource == "memory" ? &memory_pressure_
                        : resource == "io"     ? &io_pressure_
                                               : nullptr;
   if (file == nullptr) return std::nullopt;
   char buffer[512];
-  auto text = file->read(buffer);
+  auto text = file->read_start(buffer);
   if (!text) return std::nullopt;
   return parse_pressure(*text);
 }

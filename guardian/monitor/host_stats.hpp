@@ -13,7 +13,7 @@
 #include <system_error>
 
 #include "guardian/limits/limiter.hpp"
-#include "guardian/monitor/kept_open_file.hpp"
+#include "guardian/process/kept_open_file.hpp"
 
 namespace guardian::monitor {
 
@@ -76,11 +76,11 @@ class HostReader {
 
  private:
   std::filesystem::path root_;
-  KeptOpenFile stat_;
-  KeptOpenFile meminfo_;
-  KeptOpenFile cpu_pressure_;
-  KeptOpenFile memory_pressure_;
-  KeptOpenFile io_pressure_;
+  process::KeptOpenFile stat_;
+  process::KeptOpenFile meminfo_;
+  process::KeptOpenFile cpu_pressure_;
+  process::KeptOpenFile memory_pressure_;
+  process::KeptOpenFile io_pressure_;
 };
 
 /// Reads a whole small file with open/read/close; empty string (and `ok` false) on failure.

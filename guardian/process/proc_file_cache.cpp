@@ -1,5 +1,7 @@
 #include "guardian/process/proc_file_cache.hpp"
 
+#include "guardian/process/kept_open_file.hpp"
+
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -23,22 +25,6 @@ std::optional<std::string_view> read_at_start(const UniqueFd& fd, char* buffer, 
   const ssize_t n = ::pread(fd.get(), buffer, size, 0);
   if (n < 0) return std::nullopt;
   return std::string_view(buffer, static_cast<std::size_t>(n));
-}
-
-// A children list, which can be longer than the buffer: the kernel hands out whole entries
-// only, so a read that stops within an entry's length of the buffer's end may have more
-// after it, and the rest is read into `overflow`.
-std::optional<std::string_view> read_pid_list(const UniqueFd& fd, std::span<char> buffer, std::string& overflow) {
-  constexpr std::size_t kLongestEntry = 16;  // "4194304 " and then some
-  auto text = read_at_start(fd, buffer.data(), buffer.size());
-  if (!text || text->size() + kLongestEntry < buffer.size()) return text;
-  overflow.assign(*text);
-  while (true) {
-    const ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(overflow.size()));
-    if (n < 0) return std::nullopt;
-    if (n == 0) return std::string_view(overflow);
-    overflow.append(buffer.data(), static_cast<std::size_t>(n));
-  }
 }
 
 // Descriptors every cache of this process may still keep open together: a quarter of the
@@ -164,7 +150,7 @@ void ProcFileCache::append_children(pid_t pid, long threads, std::vector<pid_t>&
     const std::string id = std::to_string(pid);
     fd = open_proc_file(proc_.root() / id / "task" / id / "children");
   }
-  if (auto text = read_pid_list(fd, buffer_, overflow_)) append_pid_list(*text, out);
+  if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
 }
 
 void ProcFileCache::append_children_of_every_thread(pid_t pid, std::vector<pid_t>& out) {
@@ -183,7 +169,7 @@ void ProcFileCache::append_children_of_every_thread(pid_t pid, std::vector<pid_t
     UniqueFd fd = known != parent_.children_by_thread.end()
                       ? std::move(known->second)
                       : open_proc_file(proc_.root() / std::to_string(pid) / "task" / name / "children");
-    if (auto text = read_pid_list(fd, buffer_, overflow_)) append_pid_list(*text, out);
+    if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
     still_there.emplace(tid, std::move(fd));
   }
   parent_.children_by_thread = std::move(still_there);
