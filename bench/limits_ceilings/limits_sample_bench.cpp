@@ -16,6 +16,7 @@
 #include "guardian/limits/cgroup_run_tree.hpp"
 #include "guardian/limits/cgroup_v2_limiter.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
+#include "guardian/process/launch.hpp"
 
 namespace {
 
@@ -94,4 +95,10 @@ BENCHMARK(BM_CgroupV2Sample)->Arg(1)->Arg(10)->Arg(100)->Unit(benchmark::kMicros
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  guardian::process::raise_open_file_limit();  // as guardian does: the /proc cache needs descriptors
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

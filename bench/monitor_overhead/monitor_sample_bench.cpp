@@ -37,6 +37,7 @@
 #include "guardian/limits/cgroup_v2_limiter.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/monitor/process_walk.hpp"
+#include "guardian/process/launch.hpp"
 #include "guardian/monitor/sampler.hpp"
 
 namespace {
@@ -147,6 +148,7 @@ struct CgroupBackend {
 }  // namespace
 
 int main(int argc, char** argv) {
+  process::raise_open_file_limit();  // as guardian does: the /proc cache needs descriptors
   if (argc < 3) {
     std::fprintf(stderr, "usage: monitor_sample_bench N PSUTIL_SCRIPT [--cgroup] [--busy K] [--gap-ms MS]\n");
     return 2;
