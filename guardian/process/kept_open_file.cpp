@@ -5,6 +5,13 @@
 
 namespace guardian::process {
 
+std::optional<std::string_view> read_start(const UniqueFd& fd, std::span<char> buffer) {
+  if (!fd) return std::nullopt;
+  const ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(), 0);
+  if (n < 0) return std::nullopt;
+  return std::string_view(buffer.data(), static_cast<std::size_t>(n));
+}
+
 std::optional<std::string_view> read_from_start(const UniqueFd& fd, std::span<char> buffer, std::string& overflow) {
   constexpr std::size_t kLongestLine = 256;  // a pid ("4194304 "), a key and its value
   if (!fd) return std::nullopt;
@@ -33,12 +40,7 @@ std::optional<std::string_view> KeptOpenFile::read(std::span<char> buffer, std::
 }
 
 std::optional<std::string_view> KeptOpenFile::read_start(std::span<char> buffer) {
-  return with_reopen([&]() -> std::optional<std::string_view> {
-    if (!fd_) return std::nullopt;
-    const ssize_t n = ::pread(fd_.get(), buffer.data(), buffer.size(), 0);
-    if (n < 0) return std::nullopt;
-    return std::string_view(buffer.data(), static_cast<std::size_t>(n));
-  });
+  return with_reopen([&] { return process::read_start(fd_, buffer); });
 }
 
 }  // namespace guardian::process

@@ -18,6 +18,10 @@ namespace guardian::process {
 /// continued. nullopt when the read fails (for /proc: the process is gone).
 std::optional<std::string_view> read_from_start(const UniqueFd& fd, std::span<char> buffer, std::string& overflow);
 
+/// One read from the start of an open file, as much as fits in `buffer` (a /proc/<pid>/stat
+/// line, the first lines of /proc/meminfo). nullopt when the read fails.
+std::optional<std::string_view> read_start(const UniqueFd& fd, std::span<char> buffer);
+
 class KeptOpenFile {
  public:
   explicit KeptOpenFile(std::string path) : path_(std::move(path)) {}

@@ -1,16 +1,15 @@
 #include "guardian/process/proc_file_cache.hpp"
 
-#include "guardian/process/kept_open_file.hpp"
-
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <charconv>
-#include <span>
 #include <string>
 #include <string_view>
+
+#include "guardian/process/kept_open_file.hpp"
 
 namespace guardian::process {
 namespace {
@@ -19,17 +18,9 @@ UniqueFd open_proc_file(const std::filesystem::path& path) {
   return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
 }
 
-// The whole file (they are far below a page), or nullopt when the process is gone.
-std::optional<std::string_view> read_at_start(const UniqueFd& fd, char* buffer, std::size_t size) {
-  if (!fd) return std::nullopt;
-  const ssize_t n = ::pread(fd.get(), buffer, size, 0);
-  if (n < 0) return std::nullopt;
-  return std::string_view(buffer, static_cast<std::size_t>(n));
-}
-
 // Descriptors every cache of this process may still keep open together: a quarter of the
-// soft RLIMIT_NOFILE (1 024 on most desktops), so a big tree seen by several samplers never
-// takes the descriptors the rest of guardian needs.
+// soft RLIMIT_NOFILE as it is at the first sample (after guardian raised it), so a big tree
+// seen by several samplers never takes the descriptors the rest of guardian needs.
 std::atomic<long>& descriptor_budget() {
   static std::atomic<long> budget = [] {
     rlimit limit{};
@@ -86,7 +77,7 @@ ProcFileCache::Entry* ProcFileCache::entry_for(pid_t pid) {
 
 std::optional<std::uint64_t> ProcFileCache::run_time(Entry& entry, pid_t pid) {
   if (!entry.schedstat_fd) entry.schedstat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "schedstat");
-  auto text = read_at_start(entry.schedstat_fd, buffer_, sizeof buffer_);
+  auto text = read_start(entry.schedstat_fd, buffer_);
   if (!text) return std::nullopt;
   // "<run time ns> <wait time ns> <timeslices>"
   std::uint64_t ns = 0;
@@ -114,7 +105,7 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
   }
 
   if (!entry->stat_fd) entry->stat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "stat");
-  auto text = read_at_start(entry->stat_fd, buffer_, sizeof buffer_);
+  auto text = read_start(entry->stat_fd, buffer_);
   if (!text) {
     // The process these descriptors were opened for is gone; the pid may belong to a new
     // one, which starts with fresh descriptors and no history.
@@ -122,7 +113,7 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
     entry->seen = true;
     run_time_now.reset();
     entry->stat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "stat");
-    text = read_at_start(entry->stat_fd, buffer_, sizeof buffer_);
+    text = read_start(entry->stat_fd, buffer_);
     if (!text) return std::nullopt;
   }
   auto st = parse_stat(*text);
