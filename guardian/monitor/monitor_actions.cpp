@@ -15,6 +15,12 @@ namespace {
 
 constexpr std::size_t kKeptActions = 100;
 
+// The protector's RESOURCE_CRITICAL alerts (a process stopped, the breaker open).
+alerts::AlertSpec protector_alert(std::string subject, std::string title, std::string message, nlohmann::json context) {
+  return alerts::AlertSpec{alerts::AlertType::resource_critical, std::nullopt, std::move(subject), std::move(title),
+                           std::move(message), "monitor", std::move(context)};
+}
+
 }  // namespace
 
 void Monitor::record_action(nlohmann::json action) {
@@ -67,14 +73,7 @@ void Monitor::act(const std::vector<ProtectorAction>& actions, SteadyTime now) {
                                        config::format_duration(settings_.protector.kill_after), action.reason);
         run_.log.warning("monitor", "protector.terminated", line, context);
         run_.console.info(line);
-        alerts::AlertSpec alert;
-        alert.type = alerts::AlertType::resource_critical;
-        alert.subject = "protector";
-        alert.title = "Stopped a process monopolising the tree";
-        alert.message = line;
-        alert.source = "monitor";
-        alert.context = context;
-        run_.alerts.raise(std::move(alert));
+        run_.alerts.raise(protector_alert("protector", "Stopped a process monopolising the tree", line, context));
         break;
       }
       case ActionKind::breaker_open: {
@@ -82,14 +81,7 @@ void Monitor::act(const std::vector<ProtectorAction>& actions, SteadyTime now) {
         std::string line = "protector: circuit breaker open: " + action.reason;
         run_.log.write(report::Level::error, "monitor", "protector.breaker_open", line, context);
         run_.console.error(line);
-        alerts::AlertSpec alert;
-        alert.type = alerts::AlertType::resource_critical;
-        alert.subject = "protector-breaker";
-        alert.title = "Resource protector stopped acting";
-        alert.message = line;
-        alert.source = "monitor";
-        alert.context = context;
-        run_.alerts.raise(std::move(alert));
+        run_.alerts.raise(protector_alert("protector-breaker", "Resource protector stopped acting", line, context));
         announce(progressive_.pulse(now, Severity::critical, "protector circuit breaker open"));
         break;
       }
