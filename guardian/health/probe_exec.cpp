@@ -2,12 +2,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <fmt/format.h>
 #include <optional>
 
 #include "guardian/health/probe.hpp"
+#include "guardian/health/probe_attempt.hpp"
 #include "guardian/process/exit_status.hpp"
 #include "guardian/process/launch.hpp"
 #include "guardian/process/unique_fd.hpp"
@@ -17,7 +17,6 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 
 // One run of the command (/bin/sh -c, its own process group, output to /dev/null);
 // healthy when it exits 0. On timeout or abandonment its group is SIGKILLed and still
@@ -25,13 +24,13 @@ using Clock = std::chrono::steady_clock;
 class ExecAttempt : public std::enable_shared_from_this<ExecAttempt> {
  public:
   ExecAttempt(asio::io_context& io, const ExecTarget& target, const ProbeOptions& options, Probe::Done done)
-      : io_(io), timer_(io), target_(target), options_(options), done_(std::move(done)) {}
+      : io_(io), deadline_(io, std::move(done)), target_(target), options_(options) {}
   ~ExecAttempt() {
     if (process_) process_->detach();
   }
 
   void run(std::chrono::milliseconds timeout) {
-    started_ = Clock::now();
+    deadline_.start_clock();
     process::UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
     process::LaunchSpec spec;
     spec.program = "/bin/sh";
@@ -45,11 +44,9 @@ class ExecAttempt : public std::enable_shared_from_this<ExecAttempt> {
     pid_ = child.id();
     process_.emplace(std::move(child));
     if (options_.process_started) options_.process_started(pid_);
-    timer_.expires_after(timeout);
-    timer_.async_wait([self = shared_from_this(), timeout](const error_code& timer_error) {
-      if (timer_error) return;
+    deadline_.arm_timeout(timeout, [self = shared_from_this()](std::string detail) {
       self->kill_group();
-      self->finish(false, timed_out_detail(timeout));
+      self->finish(false, std::move(detail));
     });
     process_->async_wait([self = shared_from_this()](const error_code& wait_error, int) {
       self->ended(wait_error);
@@ -57,8 +54,8 @@ class ExecAttempt : public std::enable_shared_from_this<ExecAttempt> {
   }
 
   void abandon() {
-    done_ = nullptr;
-    timer_.cancel();
+    deadline_.abandon();
+    deadline_.cancel_timeout();
     kill_group();
   }
 
@@ -78,55 +75,27 @@ class ExecAttempt : public std::enable_shared_from_this<ExecAttempt> {
   }
 
   void finish(bool ok, std::string detail) {
-    if (!done_) return;
-    auto done = std::move(done_);
-    done_ = nullptr;
-    timer_.cancel();
     ProbeResult result;
     result.ok = ok;
     result.detail = std::move(detail);
-    result.latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_);
-    done(std::move(result));
+    if (auto done = deadline_.take(result)) done(std::move(result));
   }
 
   asio::io_context& io_;
-  asio::steady_timer timer_;
+  ProbeDeadline deadline_;
   ExecTarget target_;
   ProbeOptions options_;
-  Probe::Done done_;
-  Clock::time_point started_{};
   std::optional<process::Process> process_;
   pid_t pid_ = -1;
-};
-
-class ExecProbe : public Probe {
- public:
-  ExecProbe(asio::io_context& io, ExecTarget target, ProbeOptions options)
-      : io_(io), target_(std::move(target)), options_(std::move(options)) {}
-  ~ExecProbe() override { cancel(); }
-
-  void start(std::chrono::milliseconds timeout, Done done) override {
-    cancel();
-    current_ = std::make_shared<ExecAttempt>(io_, target_, options_, std::move(done));
-    current_->run(timeout);
-  }
-
-  void cancel() override {
-    if (current_) current_->abandon();
-    current_.reset();
-  }
-
- private:
-  asio::io_context& io_;
-  ExecTarget target_;
-  ProbeOptions options_;
-  std::shared_ptr<ExecAttempt> current_;
 };
 
 }  // namespace
 
 std::unique_ptr<Probe> make_exec_probe(asio::io_context& io, ExecTarget target, ProbeOptions options) {
-  return std::make_unique<ExecProbe>(io, std::move(target), std::move(options));
+  return std::make_unique<AttemptProbe<ExecAttempt>>(
+      [&io, target = std::move(target), options = std::move(options)](Probe::Done done) {
+        return std::make_shared<ExecAttempt>(io, target, options, std::move(done));
+      });
 }
 
 }  // namespace guardian::health

@@ -2,12 +2,12 @@
 // compile), so keep it small.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
 #include "guardian/health/probe.hpp"
+#include "guardian/health/probe_attempt.hpp"
 
 namespace guardian::health {
 namespace {
@@ -16,7 +16,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 
 std::string failure_text(const error_code& error) {
   if (error == http::error::end_of_stream || error == asio::error::eof || error == asio::error::connection_reset)
@@ -30,14 +29,11 @@ std::string failure_text(const error_code& error) {
 class HttpAttempt : public std::enable_shared_from_this<HttpAttempt> {
  public:
   HttpAttempt(asio::io_context& io, const HttpTarget& target, const StatusSet& healthy, Probe::Done done)
-      : resolver_(io), socket_(io), timer_(io), target_(target), healthy_(healthy), done_(std::move(done)) {}
+      : resolver_(io), socket_(io), deadline_(io, std::move(done)), target_(target), healthy_(healthy) {}
 
   void run(std::chrono::milliseconds timeout) {
-    started_ = Clock::now();
-    timer_.expires_after(timeout);
-    timer_.async_wait([self = shared_from_this(), timeout](const error_code& error) {
-      if (!error) self->fail(timed_out_detail(timeout));
-    });
+    deadline_.start_clock();
+    deadline_.arm_timeout(timeout, [self = shared_from_this()](std::string detail) { self->fail(std::move(detail)); });
     error_code not_an_address;
     auto address = asio::ip::make_address(target_.host, not_an_address);
     if (!not_an_address) {
@@ -52,7 +48,7 @@ class HttpAttempt : public std::enable_shared_from_this<HttpAttempt> {
   }
 
   void abandon() {
-    done_ = nullptr;
+    deadline_.abandon();
     close();
   }
 
@@ -99,11 +95,8 @@ class HttpAttempt : public std::enable_shared_from_this<HttpAttempt> {
   }
 
   void finish(ProbeResult result) {
-    if (!done_) return;
-    auto done = std::move(done_);
-    done_ = nullptr;
-    result.latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_);
-    timer_.cancel();
+    auto done = deadline_.take(result);
+    if (!done) return;
     close();
     done(std::move(result));
   }
@@ -116,44 +109,21 @@ class HttpAttempt : public std::enable_shared_from_this<HttpAttempt> {
 
   tcp::resolver resolver_;
   tcp::socket socket_;
-  asio::steady_timer timer_;
+  ProbeDeadline deadline_;
   HttpTarget target_;
   StatusSet healthy_;
-  Probe::Done done_;
-  Clock::time_point started_{};
   http::request<http::empty_body> request_;
   boost::beast::flat_buffer buffer_;
   http::response_parser<http::string_body> parser_;
 };
 
-class HttpProbe : public Probe {
- public:
-  HttpProbe(asio::io_context& io, HttpTarget target, StatusSet healthy)
-      : io_(io), target_(std::move(target)), healthy_(healthy) {}
-  ~HttpProbe() override { cancel(); }
-
-  void start(std::chrono::milliseconds timeout, Done done) override {
-    cancel();
-    current_ = std::make_shared<HttpAttempt>(io_, target_, healthy_, std::move(done));
-    current_->run(timeout);
-  }
-
-  void cancel() override {
-    if (current_) current_->abandon();
-    current_.reset();
-  }
-
- private:
-  asio::io_context& io_;
-  HttpTarget target_;
-  StatusSet healthy_;
-  std::shared_ptr<HttpAttempt> current_;
-};
-
 }  // namespace
 
 std::unique_ptr<Probe> make_http_probe(asio::io_context& io, HttpTarget target, StatusSet healthy) {
-  return std::make_unique<HttpProbe>(io, std::move(target), healthy);
+  return std::make_unique<AttemptProbe<HttpAttempt>>(
+      [&io, target = std::move(target), healthy = std::move(healthy)](Probe::Done done) {
+        return std::make_shared<HttpAttempt>(io, target, healthy, std::move(done));
+      });
 }
 
 }  // namespace guardian::health

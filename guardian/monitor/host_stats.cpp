@@ -1,7 +1,6 @@
 #include "guardian/monitor/host_stats.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -9,8 +8,12 @@
 
 #include <charconv>
 
+#include "guardian/process/read_small_file.hpp"
+
 namespace guardian::monitor {
 namespace {
+
+using process::read_small_file;
 
 template <typename T>
 bool parse_number(std::string_view field, T& out) {
@@ -45,22 +48,6 @@ std::optional<std::uint64_t> field_value(std::string_view text, std::string_view
 }
 
 }  // namespace
-
-std::string read_small_file(const std::string& path, bool* ok) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (ok) *ok = fd >= 0;
-  if (fd < 0) return {};
-  std::string out;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && ok) *ok = false;
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 std::optional<CpuTimes> parse_proc_stat(std::string_view text) {
   if (!text.starts_with("cpu ")) return std::nullopt;

@@ -83,9 +83,6 @@ class HostReader {
   process::KeptOpenFile io_pressure_;
 };
 
-/// Reads a whole small file with open/read/close; empty string (and `ok` false) on failure.
-std::string read_small_file(const std::string& path, bool* ok = nullptr);
-
 /// CPUs this process may run on (sched_getaffinity), at least 1.
 double machine_cores();
 

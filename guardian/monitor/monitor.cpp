@@ -1,15 +1,12 @@
 #include "guardian/monitor/monitor.hpp"
 
-#include <sys/resource.h>
 #include <time.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/limiter.hpp"
-#include "guardian/monitor/disk_cleaner.hpp"
 #include "guardian/report/clock.hpp"
 #include "guardian/supervise/run_context.hpp"
 
@@ -24,21 +21,7 @@ std::uint64_t thread_cpu_nsec() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-struct SelfUsage {
-  std::uint64_t cpu_usec = 0;
-  std::uint64_t max_rss_bytes = 0;
-};
-
-SelfUsage self_usage() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  auto usec = [](const timeval& tv) {
-    return static_cast<std::uint64_t>(tv.tv_sec) * 1'000'000ULL + static_cast<std::uint64_t>(tv.tv_usec);
-  };
-  return {usec(usage.ru_utime) + usec(usage.ru_stime), static_cast<std::uint64_t>(usage.ru_maxrss) * 1024};
-}
 constexpr std::size_t kKeptTransitions = 100;
-constexpr std::size_t kKeptActions = 100;
 
 std::string metric_title(const std::string& metric) {
   if (metric.starts_with("disk:")) return "disk " + metric.substr(5);
@@ -51,11 +34,6 @@ std::string describe(const ConditionChange& change) {
                        change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
   return fmt::format("{} at {:.0f}% of the ceiling ({} at {:.0f}%)", change.metric, change.value_percent,
                      change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
-}
-
-std::uint64_t emitted_alerts(const alerts::AlertBus& bus) {
-  auto summary = bus.summary();
-  return summary.value("emitted", std::uint64_t{0});
 }
 
 }  // namespace
@@ -107,10 +85,7 @@ void Monitor::watch(limits::Limiter& limiter, process::TreeMembership members) {
   sampler_.emplace([&limiter] { return limiter.sample(); }, std::move(sampler_options));
   walker_.emplace(std::move(members));
 
-  last_report_at_ = Clock::now();
-  watched_at_ = last_report_at_;
-  process_cpu_usec_at_watch_ = self_usage().cpu_usec;
-  alerts_at_last_report_ = emitted_alerts(run_.alerts);
+  begin_reports();
   run_.log.info("monitor", "monitor.started",
                 fmt::format("monitor at {} ({}); checks every {}", to_string(progressive_.level()),
                             progressive_.reason(),
@@ -309,190 +284,6 @@ void Monitor::apply(const ConditionChange& change, SteadyTime now) {
   run_.alerts.raise(std::move(alert));
   announce(progressive_.raise(now, key, severity, text));
   if (change.from == ConditionState::ok && change.metric.starts_with("disk:")) clean_disk(change.metric.substr(5), now);
-}
-
-void Monitor::record_action(nlohmann::json action) {
-  action["time"] = report::iso8601(std::chrono::system_clock::now());
-  actions_log_.push_back(std::move(action));
-  if (actions_log_.size() > kKeptActions) actions_log_.erase(actions_log_.begin());
-}
-
-void Monitor::act(const std::vector<ProtectorAction>& actions, SteadyTime now) {
-  for (const auto& action : actions) {
-    nlohmann::json context = {{"pid", action.pid},         {"name", action.name},
-                              {"command", action.command_line}, {"reason", action.reason},
-                              {"action", to_string(action.kind)}};
-    std::string who = fmt::format("pid {} ({})", action.pid, action.name.empty() ? "?" : action.name);
-    switch (action.kind) {
-      case ActionKind::spare:
-        run_.log.info("monitor", "protector.spared", fmt::format("not touching {}: {}", who, action.reason), context);
-        record_action(context);
-        break;
-      case ActionKind::renice: {
-        std::string error = actions_.renice_idle(action.pid, action.start_ticks);
-        context["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
-        record_action(context);
-        if (!error.empty()) {
-          run_.log.warning("monitor", "protector.failed", error, context);
-          break;
-        }
-        std::string line = fmt::format("protector: reniced {} to nice 19, idle IO: {}", who, action.reason);
-        run_.log.warning("monitor", "protector.reniced", line, context);
-        run_.console.info(line);
-        break;
-      }
-      case ActionKind::terminate: {
-        std::string error = actions_.terminate(
-            action.pid, action.start_ticks, settings_.protector.kill_after, [this, who](pid_t pid, bool killed) {
-              std::string line = killed ? fmt::format("protector: {} ignored SIGTERM: SIGKILL sent", who)
-                                        : fmt::format("protector: {} ended after SIGTERM", who);
-              run_.log.warning("monitor", killed ? "protector.killed" : "protector.ended", line,
-                               {{"pid", pid}, {"killed", killed}});
-              // The process is gone: the protector's alert is no longer an open problem.
-              run_.alerts.resolve(alerts::make_dedup_key(alerts::AlertType::resource_critical, "protector"));
-            });
-        context["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
-        record_action(context);
-        if (!error.empty()) {
-          run_.log.warning("monitor", "protector.failed", error, context);
-          break;
-        }
-        std::string line = fmt::format("protector: stopping {} (SIGTERM, SIGKILL after {}): {}", who,
-                                       config::format_duration(settings_.protector.kill_after), action.reason);
-        run_.log.warning("monitor", "protector.terminated", line, context);
-        run_.console.info(line);
-        alerts::AlertSpec alert;
-        alert.type = alerts::AlertType::resource_critical;
-        alert.subject = "protector";
-        alert.title = "Stopped a process monopolising the tree";
-        alert.message = line;
-        alert.source = "monitor";
-        alert.context = context;
-        run_.alerts.raise(std::move(alert));
-        break;
-      }
-      case ActionKind::breaker_open: {
-        record_action(context);
-        std::string line = "protector: circuit breaker open: " + action.reason;
-        run_.log.write(report::Level::error, "monitor", "protector.breaker_open", line, context);
-        run_.console.error(line);
-        alerts::AlertSpec alert;
-        alert.type = alerts::AlertType::resource_critical;
-        alert.subject = "protector-breaker";
-        alert.title = "Resource protector stopped acting";
-        alert.message = line;
-        alert.source = "monitor";
-        alert.context = context;
-        run_.alerts.raise(std::move(alert));
-        announce(progressive_.pulse(now, Severity::critical, "protector circuit breaker open"));
-        break;
-      }
-    }
-  }
-}
-
-void Monitor::clean_disk(const std::string& path, SteadyTime now) {
-  if (settings_.disposable.empty()) {
-    run_.log.info("monitor", "disk.nothing_disposable",
-                  fmt::format("disk {} is filling up and no disposable paths are configured (protector.disposable)", path),
-                  {{"disk", path}});
-    return;
-  }
-  std::optional<ProtectorAction> breaker;
-  if (!protector_.allow_disk_cleanup(now, breaker)) {
-    if (breaker) act({*breaker}, now);
-    return;
-  }
-  CleanupResult result = clean_disposable(settings_.disposable, device_of(path));
-  disk_bytes_freed_ += result.bytes_freed;
-  nlohmann::json context = {{"disk", path},
-                            {"bytes_freed", result.bytes_freed},
-                            {"entries_removed", result.entries_removed},
-                            {"cleaned", result.cleaned},
-                            {"errors", result.errors},
-                            {"action", "disk_cleanup"}};
-  record_action(context);
-  std::string line = fmt::format("protector: disk {} filling up: freed {} ({} entries) from {}", path,
-                                 config::format_bytes(result.bytes_freed), result.entries_removed,
-                                 result.cleaned.empty() ? std::string("nothing (already empty)")
-                                                        : fmt::format("{}", fmt::join(result.cleaned, ", ")));
-  run_.log.warning("monitor", "disk.cleaned", line, context);
-  run_.console.info(line);
-  for (const auto& error : result.errors) run_.log.warning("monitor", "disk.clean_failed", error, {{"disk", path}});
-}
-
-void Monitor::report(const Snapshot& s, SteadyTime now) {
-  last_report_at_ = now;
-  std::uint64_t emitted = emitted_alerts(run_.alerts);
-  std::uint64_t alerts_since = emitted - std::min(emitted, alerts_at_last_report_);
-  alerts_at_last_report_ = emitted;
-  std::string cpu = s.cpu_percent_of_ceiling
-                        ? fmt::format("cpu {:.0f}% of ceiling ({:.2f} of {:.2g} cores)", *s.cpu_percent_of_ceiling,
-                                      *s.cpu_percent_of_core / 100.0, s.cpu_ceiling_cores)
-                        : std::string("cpu n/a");
-  std::string line = fmt::format("[{}] {} · memory {} ({:.0f}% of {}) · {} process{} · {} alert{} since last report",
-                                 to_string(progressive_.level()), cpu, config::format_bytes(s.memory_bytes),
-                                 s.memory_percent_of_ceiling, config::format_bytes(s.memory_ceiling_bytes), s.processes,
-                                 s.processes == 1 ? "" : "es", alerts_since, alerts_since == 1 ? "" : "s");
-  run_.console.info(line);
-  run_.log.info("monitor", "monitor.report", line,
-                {{"level", to_string(progressive_.level())},
-                 {"reason", progressive_.reason()},
-                 {"alerts_since_last_report", alerts_since},
-                 {"snapshot", to_json(s)}});
-}
-
-nlohmann::json Monitor::report_section() const {
-  const SteadyTime now = Clock::now();
-  nlohmann::json levels = nlohmann::json::object();
-  auto times = progressive_.time_per_level(now);
-  for (Level level : kAllLevels) {
-    auto visits = progressive_.visits().find(level);
-    levels[std::string(to_string(level))] = {
-        {"time_ms", times.count(level) ? times.at(level).count() : 0},
-        {"visits", visits == progressive_.visits().end() ? 0 : visits->second}};
-  }
-  nlohmann::json conditions = nlohmann::json::object();
-  for (const auto& [key, condition] : progressive_.conditions())
-    conditions[key] = {{"severity", to_string(condition.severity)}, {"reason", condition.reason}};
-  auto latest = ring_.latest();
-  const auto& counts = protector_.counts();
-  const SelfUsage self = self_usage();
-  const auto watched_ms =
-      sampler_ ? std::chrono::duration_cast<std::chrono::milliseconds>(now - watched_at_).count() : 0;
-  return {
-      {"final_level", to_string(progressive_.level())},
-      {"final_reason", progressive_.reason()},
-      {"pinned", progressive_.pinned()},
-      {"levels", levels},
-      {"transitions_total", transitions_total_},
-      {"transitions", transitions_},
-      {"active_conditions", conditions},
-      {"checks", checks_},
-      {"process_walks", walks_},
-      {"peak",
-       {{"memory_bytes", peak_memory_bytes_},
-        {"cpu_percent_of_core", peak_cpu_percent_ ? nlohmann::json(*peak_cpu_percent_) : nlohmann::json(nullptr)},
-        {"processes", peak_processes_},
-        {"threads", peak_threads_}}},
-      {"protector",
-       {{"mode", to_string(settings_.protector.mode)},
-        {"reniced", counts.reniced},
-        {"terminated", counts.terminated},
-        {"spared", counts.spared},
-        {"disk_cleanups", counts.disk_cleanups},
-        {"disk_bytes_freed", disk_bytes_freed_},
-        {"breaker_open", protector_.breaker_open()},
-        {"actions", actions_log_}}},
-      {"cost",
-       {{"check_cpu_usec", check_cpu_nsec_ / 1000},
-        {"check_cpu_usec_mean", checks_ ? static_cast<double>(check_cpu_nsec_) / 1000.0 / static_cast<double>(checks_) : 0.0},
-        {"guardian_cpu_usec_while_watching", self.cpu_usec - std::min(self.cpu_usec, process_cpu_usec_at_watch_)},
-        {"watched_ms", watched_ms},
-        {"guardian_max_rss_bytes", self.max_rss_bytes}}},
-      {"last_snapshot", latest ? to_json(*latest) : nlohmann::json(nullptr)},
-      {"settings", settings_.to_json()},
-  };
 }
 
 }  // namespace guardian::monitor

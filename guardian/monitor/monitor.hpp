@@ -111,12 +111,17 @@ class Monitor {
   void arm(SteadyTime at);
   void announce(const std::optional<LevelChange>& change);
   void apply(const ConditionChange& change, SteadyTime now);
-  void act(const std::vector<ProtectorAction>& actions, SteadyTime now);
-  void clean_disk(const std::string& path, SteadyTime now);
-  void report(const Snapshot& snapshot, SteadyTime now);
-  void record_action(nlohmann::json action);
   template <typename F>
   void on_run_thread(F&& f);
+
+  // The protector's actions carried out (monitor_actions.cpp).
+  void act(const std::vector<ProtectorAction>& actions, SteadyTime now);
+  void clean_disk(const std::string& path, SteadyTime now);
+  void record_action(nlohmann::json action);
+
+  // Status lines and the report's section (monitor_report.cpp).
+  void begin_reports();
+  void report(const Snapshot& snapshot, SteadyTime now);
 
   supervise::RunContext& run_;
   MonitorSettings settings_;

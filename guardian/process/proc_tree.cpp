@@ -4,29 +4,13 @@
 #include <array>
 #include <charconv>
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <deque>
 
+#include "guardian/process/read_small_file.hpp"
+
 namespace guardian::process {
 namespace {
-
-// Reads a whole small file with plain syscalls: /proc files are generated on read and
-// iostreams would cost more than the read itself.
-std::string read_small_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string out;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 template <typename T>
 bool parse_number(std::string_view field, T& out) {

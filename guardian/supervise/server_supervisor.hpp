@@ -45,6 +45,9 @@ struct ServerHooks {
   std::function<nlohmann::json()> running_test;
 };
 
+// Its member functions live in three files: server_supervisor.cpp (launching, stopping,
+// restarting, the report), server_probe_handling.cpp (health probes and what their answers
+// lead to) and server_notices.cpp (the lifecycle's notices turned into lines and alerts).
 class ServerSupervisor : private health::LifecycleObserver {
  public:
   using Milliseconds = std::chrono::milliseconds;
@@ -97,11 +100,17 @@ class ServerSupervisor : private health::LifecycleObserver {
 
   void on_exit(const process::ExitStatus& status);
   void on_finished();
+  void signal_stage(std::size_t index);
+  std::vector<std::string> environment() const;
+  void publish_state(const health::ProbeResult* probe) const;
+
+  // Probes (server_probe_handling.cpp).
+  Milliseconds startup_probe_interval() const;
   void schedule_probe(Milliseconds delay);
   void run_probe();
   void on_probe_result(unsigned attempt_id, const health::ProbeResult& result);
-  void signal_stage(std::size_t index);
-  std::vector<std::string> environment() const;
+
+  // Texts (server_notices.cpp).
   nlohmann::json alert_context(std::string_view reason) const;
   std::string output_tail(std::size_t lines, std::string_view indent) const;
   std::string test_phrase() const;
