@@ -14,6 +14,7 @@
 
 Prints numbers; asserts nothing.
   run_monitor_bench.py --build BUILD_DIR [--seconds 20] [--vm] [--skip-sample] [--skip-run]
+                       [--levels normal,idle] [--no-limits-only]
 """
 import argparse
 import json
@@ -154,6 +155,8 @@ def main():
     parser.add_argument("--vm", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
     parser.add_argument("--skip-run", action="store_true")
+    parser.add_argument("--levels", default="idle,normal,intensive,critical", help="runs: which levels")
+    parser.add_argument("--no-limits-only", action="store_true", help="runs: only the monitor alone")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     print(f"host: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; psutil {subprocess.run([sys.executable, '-c', 'import psutil; print(psutil.__version__)'], capture_output=True, text=True).stdout.strip()}")
@@ -167,10 +170,12 @@ def main():
             print_sample_table("Cost of one sample, cgroup v2 backend (QEMU TCG VM: everything ~10x slower, "
                                "compare ratios)", vm_sample_costs(build, [10, 100]))
     if not args.skip_run:
-        for title, flags in (("--no-limits (the monitor alone)", ["--no-limits"]),
-                             ("default backend (this host: /proc watchdog, 200 ms enforcement ticks)", [])):
+        backends = [("--no-limits (the monitor alone)", ["--no-limits"]),
+                    ("default backend (this host: /proc watchdog, 200 ms enforcement ticks)", [])]
+        wanted = args.levels.split(",")
+        for title, flags in backends[:1] if args.no_limits_only else backends:
             rows = []
-            for level, interval in LEVELS:
+            for level, interval in [(name, interval) for name, interval in LEVELS if name in wanted]:
                 seconds = args.seconds * 3 if level == "idle" else args.seconds
                 rows.append(one_run(build, level, interval, seconds, flags))
             print_run_table(f"Run with a 100-process tree, {title}; psutil samples the same tree at the level's "
