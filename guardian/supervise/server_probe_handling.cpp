@@ -61,7 +61,6 @@ void ServerSupervisor::on_probe_result(unsigned attempt_id, const health::ProbeR
   probe_in_flight_ = false;
   if (attempt_id != attempt_id_) return;
   last_probe_ = result;
-  last_probe_at_ = std::chrono::system_clock::now();
   lifecycle_.on_probe(Clock::now(), health::classify(result, spec_.slow), result.latency, result.detail);
   publish_state(&result);
   auto state = lifecycle_.state();

@@ -135,7 +135,6 @@ class ServerSupervisor : private health::LifecycleObserver {
   bool probe_in_flight_ = false;
   Milliseconds level_interval_{5000};
   std::optional<health::ProbeResult> last_probe_;
-  std::optional<std::chrono::system_clock::time_point> last_probe_at_;
   std::optional<process::ExitStatus> last_exit_;
   std::optional<health::StartFailureInfo> last_start_failure_;
   std::optional<health::DownInfo> last_down_;
