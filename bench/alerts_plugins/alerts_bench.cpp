@@ -1,6 +1,8 @@
 // alerts_bench: alerts/s through the AlertBus (baseline: bus alone; then + journal; then
 // + PluginHost with jsonfile, notify and websocket), publish() cost on the caller's
-// thread, WebSocket delivery latency p50/p99 with 10 and 100 real clients, and RSS.
+// thread, WebSocket delivery latency p50/p99 with 10 and 100 real clients at 50 and 200
+// events/s (C++ clients, alerts_ws_latency.cpp, and python3-websockets clients in the same
+// run), and RSS.
 // Prints numbers; never asserts speed.
 #include <algorithm>
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <tuple>
@@ -103,25 +106,50 @@ BurstResult median_of(int runs, long count, Make make_bus) {
   return results[results.size() / 2];
 }
 
-// Clients are spread over several python processes so that the clients' own CPU time
-// (python parses every message) is not what gets measured.
-std::string ws_latency(const fs::path& root, int clients, int processes, int events, int rate_per_s) {
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five;
+  in >> one >> five;
+  return one + " " + five;
+}
+
+// Which program plays the clients: the C++ one (one process, one io_context thread; its own
+// CPU time is small) or python3-websockets (the original comparison; several processes so
+// that Python's per-message cost is spread over both cores).
+enum class ClientKind { cpp, python };
+
+// Latency from publish() to each client's receipt of each event, in ms, and the CPU time
+// the client processes used (from wait4), or an error.
+struct LatencyRun {
+  std::vector<double> latencies_ms;
+  double clients_cpu_s = 0;
+  std::string error;
+};
+
+LatencyRun ws_latency(const fs::path& root, ClientKind kind, int clients, int processes, int events,
+                      int rate_per_s) {
+  LatencyRun result;
   auto options = host_options();
   if (std::getenv("BENCH_VERBOSE")) {
     options.log = [](const std::string& p, int l, const std::string& m) { fmt::print(stderr, "{} {} {}\n", p, l, m); };
   }
   const int ping_ms = std::getenv("BENCH_PING_MS") ? std::atoi(std::getenv("BENCH_PING_MS")) : 20000;
   guardian::plugins::PluginHost host(options);
-  const auto port_file = root / ("port_" + std::to_string(clients) + "_" + std::to_string(rate_per_s));
+  const std::string run_tag = std::string(kind == ClientKind::cpp ? "cpp" : "py") + "_" + std::to_string(clients) +
+                              "_" + std::to_string(rate_per_s);
+  const auto port_file = root / ("port_" + run_tag);
   host.load({{"websocket", {{"port", 0}, {"port_file", port_file.string()}, {"max_clients", 1000}, {"ping_interval_ms", ping_ms}}}});
   std::ifstream port_in(port_file);
   int port = 0;
   port_in >> port;
-  if (port == 0) return "websocket plugin did not start";
+  if (port == 0) {
+    result.error = "websocket plugin did not start";
+    return result;
+  }
   std::vector<pid_t> pids;
   std::vector<fs::path> readies, outs;
   for (int p = 0; p < processes; ++p) {
-    const auto tag = std::to_string(clients) + "_" + std::to_string(rate_per_s) + "_" + std::to_string(p);
+    const auto tag = run_tag + "_" + std::to_string(p);
     readies.push_back(root / ("ready_" + tag));
     outs.push_back(root / ("latency_" + tag + ".json"));
     std::fflush(stdout);
@@ -131,8 +159,14 @@ std::string ws_latency(const fs::path& root, int clients, int processes, int eve
       std::FILE* f = std::freopen(outs.back().c_str(), "w", stdout);
       (void)f;
       const std::string url = "ws://127.0.0.1:" + std::to_string(port) + "/ws";
-      ::execl("/usr/bin/python3", "python3", BENCH_WS_CLIENT, url.c_str(), std::to_string(clients / processes).c_str(),
-              std::to_string(events).c_str(), readies.back().c_str(), nullptr);
+      const std::string n = std::to_string(clients / processes), count = std::to_string(events);
+      if (kind == ClientKind::cpp) {
+        ::execl(BENCH_WS_CPP_CLIENT, "alerts_ws_latency", url.c_str(), n.c_str(), count.c_str(),
+                readies.back().c_str(), nullptr);
+      } else {
+        ::execl("/usr/bin/python3", "python3", BENCH_WS_CLIENT, url.c_str(), n.c_str(), count.c_str(),
+                readies.back().c_str(), nullptr);
+      }
       ::_exit(127);
     }
     pids.push_back(pid);
@@ -152,12 +186,13 @@ std::string ws_latency(const fs::path& root, int clients, int processes, int eve
     host.publish({{"kind", "alert"}, {"ts", "t"}, {"run_id", "bench"}, {"seq", i}, {"sent_ns", sent_ns},
                   {"alert", {{"type", "TEST_FAILED"}, {"severity", "warning"}, {"title", "bench"}}}});
   }
-  std::vector<double> latencies;
+  const auto finish_deadline = Clock::now() + std::chrono::seconds(60);
   for (std::size_t p = 0; p < pids.size(); ++p) {
     int status = 0;
+    rusage usage{};
     bool done = false;
-    while (Clock::now() < deadline + std::chrono::seconds(60)) {
-      if (::waitpid(pids[p], &status, WNOHANG) == pids[p]) {
+    while (Clock::now() < finish_deadline) {
+      if (::wait4(pids[p], &status, WNOHANG, &usage) == pids[p]) {
         done = true;
         break;
       }
@@ -166,18 +201,31 @@ std::string ws_latency(const fs::path& root, int clients, int processes, int eve
     if (!done) {
       ::kill(pids[p], SIGKILL);
       ::waitpid(pids[p], &status, 0);
-      return "clients did not finish";
+      result.error = "clients did not finish";
+      return result;
     }
+    result.clients_cpu_s += static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
     std::ifstream in(outs[p]);
     const auto values = nlohmann::json::parse(in, nullptr, false);
-    if (!values.is_array()) return "a client process printed no latencies";
-    for (const auto& v : values) latencies.push_back(v.get<double>());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !values.is_array()) {
+      result.error = "a client process failed or printed no latencies";
+      return result;
+    }
+    for (const auto& v : values) result.latencies_ms.push_back(v.get<double>());
   }
   host.shutdown(std::chrono::seconds(2));
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double q) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * latencies.size()))]; };
-  return fmt::format("{} messages  p50 {:.2f} ms  p99 {:.2f} ms  max {:.2f} ms", latencies.size(), pct(0.5),
-                     pct(0.99), latencies.back());
+  std::sort(result.latencies_ms.begin(), result.latencies_ms.end());
+  return result;
+}
+
+std::string describe(const LatencyRun& run, double seconds) {
+  if (!run.error.empty()) return run.error;
+  const auto& l = run.latencies_ms;
+  if (l.empty()) return "no latencies";
+  auto pct = [&](double q) { return l[std::min(l.size() - 1, static_cast<std::size_t>(q * static_cast<double>(l.size())))]; };
+  return fmt::format("{:>6} msgs  p50 {:6.2f} ms  p99 {:6.2f} ms  max {:6.2f} ms  clients' CPU {:5.2f} s ({:3.0f} % of a core)",
+                     l.size(), pct(0.5), pct(0.99), l.back(), run.clients_cpu_s, 100.0 * run.clients_cpu_s / seconds);
 }
 
 }  // namespace
@@ -239,13 +287,28 @@ int main() {
   }
   }
 
-  fmt::print("WebSocket delivery latency (publish() -> client recv, python3-websockets clients):\n");
+  // Every configuration with both kinds of client back to back, so both see the same
+  // machine. BENCH_WS_ONLY=<i> skips the bus part and runs configuration i only (-1: all);
+  // BENCH_WS_CLIENTS=cpp or python runs one kind; BENCH_WS_EVENTS sets events per run.
+  const int events = std::getenv("BENCH_WS_EVENTS") ? std::atoi(std::getenv("BENCH_WS_EVENTS")) : 2000;
+  const std::string kinds = std::getenv("BENCH_WS_CLIENTS") ? std::getenv("BENCH_WS_CLIENTS") : "cpp,python";
+  fmt::print("WebSocket delivery latency, publish() -> client recv, {} events per run\n", events);
+  fmt::print("  C++ clients: one process, one io_context thread; python3-websockets: 1 process for 10 clients, 4 for 100\n");
   const int only = std::getenv("BENCH_WS_ONLY") ? std::atoi(std::getenv("BENCH_WS_ONLY")) : -1;
   int index = 0;
-  for (auto [clients, processes, rate] : {std::tuple{10, 1, 200}, std::tuple{100, 4, 200}, std::tuple{100, 4, 50}}) {
+  for (auto [clients, rate] : {std::tuple{10, 50}, std::tuple{10, 200}, std::tuple{100, 50}, std::tuple{100, 200}}) {
     if (only >= 0 && index++ != only) continue;
-    fmt::print("  {:>3} clients in {} processes, 2000 events at {:>3}/s: {}\n", clients, processes, rate,
-               ws_latency(root, clients, processes, 2000, rate));
+    for (const auto kind : {ClientKind::cpp, ClientKind::python}) {
+      const bool cpp = kind == ClientKind::cpp;
+      if (kinds.find(cpp ? "cpp" : "python") == std::string::npos) continue;
+      const std::string load_before = load_average();
+      const auto t0 = Clock::now();
+      const auto run = ws_latency(root, kind, clients, cpp ? 1 : (clients >= 100 ? 4 : 1), events, rate);
+      const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+      fmt::print("  {:<6} {:>3} clients {:>3} ev/s  load {} -> {}: {}\n", cpp ? "C++" : "python", clients, rate,
+                 load_before, load_average(), describe(run, seconds));
+      std::fflush(stdout);
+    }
   }
   fs::remove_all(root);
   return 0;
