@@ -53,14 +53,12 @@ void ProcessTreeLimiter::kill_all(std::function<void(std::size_t)> done) {
 
 TreeUsage ProcessTreeLimiter::sample() {
   static const long page_bytes = ::sysconf(_SC_PAGESIZE);
-  static const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   TreeUsage usage;
   for (const auto& st : membership_.live_member_stats()) {
     usage.processes += 1;
     usage.threads += static_cast<std::uint64_t>(st.threads);
     usage.memory_bytes += st.rss_pages * static_cast<std::uint64_t>(page_bytes);
-    usage.cpu_usec += (st.utime_ticks + st.stime_ticks) * 1000000ULL /
-                      static_cast<std::uint64_t>(ticks_per_second);
+    usage.cpu_usec += process::cpu_usec(st);
   }
   return usage;
 }

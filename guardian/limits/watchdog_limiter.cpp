@@ -96,10 +96,9 @@ void WatchdogLimiter::started(pid_t root_pid) {
 }
 
 std::uint64_t WatchdogLimiter::accumulate_cpu(const std::vector<process::ProcStat>& stats) {
-  static const std::uint64_t ticks_per_second = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
   std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> now;
   for (const auto& st : stats) {
-    std::uint64_t usec = (st.utime_ticks + st.stime_ticks) * 1000000ULL / ticks_per_second;
+    std::uint64_t usec = process::cpu_usec(st);
     auto key = std::make_pair(st.pid, st.start_ticks);
     auto before = cpu_by_process_.find(key);
     std::uint64_t previous = before == cpu_by_process_.end() ? 0 : before->second;

@@ -10,24 +10,23 @@ ProcessWalker::ProcessWalker(process::TreeMembership members, std::filesystem::p
 TreeWalk ProcessWalker::walk(SteadyTime now, double cpu_ceiling_cores, std::uint64_t memory_ceiling_bytes,
                              bool files_and_io) {
   static const double page_bytes = static_cast<double>(::sysconf(_SC_PAGESIZE));
-  static const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
   TreeWalk out;
   out.files_and_io = files_and_io;
   std::optional<double> elapsed_seconds;
   if (last_walk_ && now > *last_walk_)
     elapsed_seconds = std::chrono::duration<double>(now - *last_walk_).count();
 
-  std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> cpu_ticks;
+  std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> cpu_usec_by_process;
   for (const auto& st : members_.live_member_stats()) {
     ProcessUse use;
     use.pid = st.pid;
     use.start_ticks = st.start_ticks;
     use.is_root = st.pid == members_.root();
-    const std::uint64_t ticks = st.utime_ticks + st.stime_ticks;
+    const std::uint64_t usec = process::cpu_usec(st);
     const auto key = std::make_pair(st.pid, st.start_ticks);
-    cpu_ticks[key] = ticks;
-    if (auto last = last_cpu_ticks_.find(key); last != last_cpu_ticks_.end() && elapsed_seconds && ticks >= last->second) {
-      double cores = static_cast<double>(ticks - last->second) / ticks_per_second / *elapsed_seconds;
+    cpu_usec_by_process[key] = usec;
+    if (auto last = last_cpu_usec_.find(key); last != last_cpu_usec_.end() && elapsed_seconds && usec >= last->second) {
+      double cores = static_cast<double>(usec - last->second) / 1e6 / *elapsed_seconds;
       if (cpu_ceiling_cores > 0) use.cpu_percent_of_ceiling = 100.0 * cores / cpu_ceiling_cores;
     }
     if (memory_ceiling_bytes > 0)
@@ -42,7 +41,7 @@ TreeWalk ProcessWalker::walk(SteadyTime now, double cpu_ceiling_cores, std::uint
     }
     out.processes.push_back(use);
   }
-  last_cpu_ticks_ = std::move(cpu_ticks);
+  last_cpu_usec_ = std::move(cpu_usec_by_process);
   last_walk_ = now;
   return out;
 }

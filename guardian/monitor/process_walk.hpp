@@ -33,7 +33,7 @@ class ProcessWalker {
  private:
   process::TreeMembership members_;
   HostReader host_;
-  std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> last_cpu_ticks_;
+  std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> last_cpu_usec_;
   std::optional<SteadyTime> last_walk_;
 };
 

@@ -118,6 +118,11 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
   }
   auto st = parse_stat(*text);
   entry->busy = st && entry->last_stat && cpu_ticks(*st) != cpu_ticks(*entry->last_stat);
+  if (st && st->threads == 1) {
+    // The precise CPU time; read after the stat when it was not read before it, and then
+    // not a baseline for reuse (the process may have run in between).
+    st->run_time_ns = run_time_now ? run_time_now : run_time(*entry, pid);
+  }
   entry->last_stat = st;
   // The schedstat was read before the stat: if the process ran in between, the next
   // comparison fails and the stat is read again, never the other way round.

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <dirent.h>
+#include <unistd.h>
 
 #include <deque>
 
@@ -61,6 +62,12 @@ std::optional<ProcStat> parse_stat(std::string_view text) {
             parse_number(field(24), st.rss_pages);
   if (!ok) return std::nullopt;
   return st;
+}
+
+std::uint64_t cpu_usec(const ProcStat& st) {
+  static const std::uint64_t ticks_per_second = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  if (st.run_time_ns) return *st.run_time_ns / 1000;
+  return (st.utime_ticks + st.stime_ticks) * 1'000'000ULL / ticks_per_second;
 }
 
 std::optional<ProcStat> ProcFs::stat(pid_t pid) const {

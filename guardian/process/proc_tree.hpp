@@ -25,8 +25,15 @@ struct ProcStat {
   long threads = 0;
   std::uint64_t start_ticks = 0;
   std::uint64_t rss_pages = 0;
+  // CPU time in nanoseconds from /proc/<pid>/schedstat, when the reader had it (single-
+  // threaded processes read through ProcFileCache): utime and stime count whole clock ticks,
+  // so a process that runs a few ms per second reads as 0 in most samples.
+  std::optional<std::uint64_t> run_time_ns;
   bool alive() const { return state != 'Z' && state != 'X'; }
 };
+
+/// The process's CPU time in microseconds: the precise run time when known, else its ticks.
+std::uint64_t cpu_usec(const ProcStat& st);
 
 /// Parses the text of a /proc/<pid>/stat file (the command name may contain spaces and ')').
 std::optional<ProcStat> parse_stat(std::string_view text);

@@ -305,6 +305,12 @@ TEST(ProcFileCache, ARunningProcessIsReadAfreshWheneverItRan) {
   EXPECT_EQ(cached->state, 'T');
   EXPECT_EQ(cached->utime_ticks + cached->stime_ticks, fresh->utime_ticks + fresh->stime_ticks);
   EXPECT_GT(cached->utime_ticks + cached->stime_ticks, first->utime_ticks + first->stime_ticks);
+  // A single-threaded process's CPU time comes in nanoseconds too, the same time as its ticks.
+  ASSERT_TRUE(cached->run_time_ns);
+  const double tick_ms = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double ticks_ms = static_cast<double>(cached->utime_ticks + cached->stime_ticks) * tick_ms;
+  EXPECT_NEAR(static_cast<double>(*cached->run_time_ns) / 1e6, ticks_ms, 3 * tick_ms);
+  EXPECT_EQ(cpu_usec(*cached), *cached->run_time_ns / 1000);
   ::kill(spinner, SIGKILL);
   ::waitpid(spinner, nullptr, 0);
 }
