@@ -14,12 +14,10 @@ std::optional<std::string_view> read_start(const UniqueFd& fd, std::span<char> b
 
 std::optional<std::string_view> read_from_start(const UniqueFd& fd, std::span<char> buffer, std::string& overflow) {
   constexpr std::size_t kLongestLine = 256;  // a pid ("4194304 "), a key and its value
-  if (!fd) return std::nullopt;
-  ssize_t n = ::pread(fd.get(), buffer.data(), buffer.size(), 0);
-  if (n < 0) return std::nullopt;
-  std::string_view first(buffer.data(), static_cast<std::size_t>(n));
-  if (first.size() + kLongestLine < buffer.size()) return first;
-  overflow.assign(first);
+  auto first = read_start(fd, buffer);
+  if (!first || first->size() + kLongestLine < buffer.size()) return first;
+  overflow.assign(*first);
+  ssize_t n = 0;
   while ((n = ::pread(fd.get(), buffer.data(), buffer.size(), static_cast<off_t>(overflow.size()))) > 0)
     overflow.append(buffer.data(), static_cast<std::size_t>(n));
   if (n < 0) return std::nullopt;

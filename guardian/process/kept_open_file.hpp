@@ -33,8 +33,6 @@ class KeptOpenFile {
   /// /proc/stat or /proc/meminfo): one read, however long the file.
   std::optional<std::string_view> read_start(std::span<char> buffer);
 
-  const std::string& path() const { return path_; }
-
  private:
   template <typename ReadOnce>
   std::optional<std::string_view> with_reopen(ReadOnce read_once);

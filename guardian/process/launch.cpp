@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <optional>
 #include <csignal>
+#include <optional>
 
 namespace guardian::process {
 namespace {

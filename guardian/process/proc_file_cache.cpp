@@ -14,8 +14,9 @@
 namespace guardian::process {
 namespace {
 
-UniqueFd open_proc_file(const std::filesystem::path& path) {
-  return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+// /proc/<pid>/<name> under `proc`'s root, read-only.
+UniqueFd open_pid_file(const ProcFs& proc, pid_t pid, const std::string& name) {
+  return UniqueFd(::open((proc.root() / std::to_string(pid) / name).c_str(), O_RDONLY | O_CLOEXEC));
 }
 
 // Descriptors every cache of this process may still keep open together: a quarter of the
@@ -76,7 +77,7 @@ ProcFileCache::Entry* ProcFileCache::entry_for(pid_t pid) {
 }
 
 std::optional<std::uint64_t> ProcFileCache::run_time(Entry& entry, pid_t pid) {
-  if (!entry.schedstat_fd) entry.schedstat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "schedstat");
+  if (!entry.schedstat_fd) entry.schedstat_fd = open_pid_file(proc_, pid, "schedstat");
   auto text = read_start(entry.schedstat_fd, buffer_);
   if (!text) return std::nullopt;
   // "<run time ns> <wait time ns> <timeslices>"
@@ -104,7 +105,7 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
     }
   }
 
-  if (!entry->stat_fd) entry->stat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "stat");
+  if (!entry->stat_fd) entry->stat_fd = open_pid_file(proc_, pid, "stat");
   auto text = read_start(entry->stat_fd, buffer_);
   if (!text) {
     // The process these descriptors were opened for is gone; the pid may belong to a new
@@ -112,7 +113,7 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
     *entry = Entry{};
     entry->seen = true;
     run_time_now.reset();
-    entry->stat_fd = open_proc_file(proc_.root() / std::to_string(pid) / "stat");
+    entry->stat_fd = open_pid_file(proc_, pid, "stat");
     text = read_start(entry->stat_fd, buffer_);
     if (!text) return std::nullopt;
   }
@@ -142,10 +143,7 @@ void ProcFileCache::append_children(pid_t pid, long threads, std::vector<pid_t>&
   auto it = entries_.find(pid);
   UniqueFd uncached;
   UniqueFd& fd = it != entries_.end() && it->second.stat_fd ? it->second.children_fd : uncached;
-  if (!fd) {
-    const std::string id = std::to_string(pid);
-    fd = open_proc_file(proc_.root() / id / "task" / id / "children");
-  }
+  if (!fd) fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
   if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
 }
 
@@ -164,7 +162,7 @@ void ProcFileCache::append_children_of_every_thread(pid_t pid, std::vector<pid_t
     auto known = parent_.children_by_thread.find(tid);
     UniqueFd fd = known != parent_.children_by_thread.end()
                       ? std::move(known->second)
-                      : open_proc_file(proc_.root() / std::to_string(pid) / "task" / name / "children");
+                      : open_pid_file(proc_, pid, "task/" + std::string(name) + "/children");
     if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
     still_there.emplace(tid, std::move(fd));
   }
