@@ -1,5 +1,7 @@
 #include "adapters/pytest/pytest_adapter.hpp"
 
+#include "guardian/build_paths.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>

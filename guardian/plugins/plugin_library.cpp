@@ -1,5 +1,7 @@
 #include "guardian/plugins/plugin_library.hpp"
 
+#include "guardian/build_paths.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <dlfcn.h>
