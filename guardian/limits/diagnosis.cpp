@@ -83,6 +83,14 @@ std::string Diagnosis::to_text() const {
                             has_controller(probe.own_controllers, name) ? "yes" : "MISSING");
     line("needed:", needed);
     line("cgroup.kill:", probe.has_kill_file ? "yes (Linux 5.14+)" : "not seen (freeze + kill + thaw is used)");
+    if (probe.euid != 0)
+      line("systemd user manager:",
+           fmt::format("{} · user bus: {}",
+                       probe.systemd_manager_dir.empty()
+                           ? std::string("not running")
+                           : fmt::format("/{} (delegated: {})", probe.systemd_manager_dir,
+                                         list_or_none(probe.systemd_manager_controllers)),
+                       probe.systemd_user_session ? "yes" : "no (DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR unset)"));
   }
   line("enclosing limits:",
        fmt::format("memory {} · cpu {}",
@@ -96,7 +104,9 @@ std::string Diagnosis::to_text() const {
                                 config::format_bytes(capacity.memory_bytes), capacity.memory_source));
   line(fmt::format("mode {} ceilings:", mode), ceilings.describe());
   std::string backend = std::string(to_string(choice.backend));
-  if (choice.backend == Backend::cgroup_v2)
+  if (choice.backend == Backend::cgroup_v2 && choice.systemd_scope)
+    backend += fmt::format(" in its own transient scope under /{}", choice.parent_dir);
+  else if (choice.backend == Backend::cgroup_v2)
     backend += fmt::format(" under /{}{}", choice.parent_dir, choice.move_self_to_leaf ? " (guardian moves into its own leaf first)" : "");
   line("'guardian run' uses:", fmt::format("{} — {}", backend, choice.reason));
   if (!choice.missing_controllers.empty())
