@@ -23,6 +23,7 @@ test_pkgs=(
   procps psmisc util-linux hyperfine time python3-psutil python3-websockets python3-dbus
   dbus dunst xvfb libglib2.0-bin
   qemu-system-x86 busybox-static cpio
+  debootstrap e2fsprogs
   prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
 )
 

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "guardian/config/quantity.hpp"
+#include "guardian/limits/enclosing_cap.hpp"
 
 namespace guardian::limits {
 namespace {
@@ -33,6 +34,7 @@ Diagnosis diagnose(const config::Config& config, const CgroupProbe& probe, const
   out.choice = choose_backend(probe, requested.empty() ? "auto" : requested, config.boolean("limits.disabled"));
   out.capacity = capacity_of(machine, probe);
   out.ceilings = compute_ceilings(config, out.capacity);
+  out.capped = cap_to_enclosing(out.ceilings, probe).value_or("");
   return out;
 }
 
@@ -53,6 +55,7 @@ nlohmann::json Diagnosis::to_json() const {
             {"memory_source", capacity.memory_source}}},
           {"mode", mode},
           {"ceilings", ceilings.to_json()},
+          {"ceilings_capped", capped.empty() ? nlohmann::json(nullptr) : nlohmann::json(capped)},
           {"run_backend", choice.to_json()},
           {"full_enforcement", choice.backend == Backend::cgroup_v2 && choice.missing_controllers.empty()},
           {"fixes", choice.fixes}};
@@ -103,6 +106,7 @@ std::string Diagnosis::to_text() const {
   line("capacity:", fmt::format("{:g} cores from {} · {} from {}", capacity.cores, capacity.cores_source,
                                 config::format_bytes(capacity.memory_bytes), capacity.memory_source));
   line(fmt::format("mode {} ceilings:", mode), ceilings.describe());
+  if (!capped.empty()) line("", capped);
   std::string backend = std::string(to_string(choice.backend));
   if (choice.backend == Backend::cgroup_v2 && choice.systemd_scope)
     backend += fmt::format(" in its own transient scope under /{}", choice.parent_dir);

@@ -9,6 +9,7 @@
 #include "guardian/limits/cgroup_probe.hpp"
 #include "guardian/limits/cgroup_run_tree.hpp"
 #include "guardian/limits/cgroup_v2_limiter.hpp"
+#include "guardian/limits/enclosing_cap.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/limits/systemd_scope.hpp"
 #include "guardian/limits/watchdog_limiter.hpp"
@@ -84,6 +85,7 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
     return std::make_unique<ProcessTreeLimiter>(request.executor, std::move(request.membership), choice.reason);
 
   Ceilings ceilings = compute_ceilings(config, capacity_of(this_machine(), probe));
+  if (auto lowered = cap_to_enclosing(ceilings, probe); lowered && request.warn) request.warn("limits.capped", *lowered);
   std::string watchdog_reason = choice.reason;
 
   if (choice.backend == Backend::cgroup_v2) {

@@ -25,6 +25,21 @@ namespace fs = std::filesystem;
 const char* const kSituations[] = {"root_service",   "user_service",  "terminal_scope", "alone_scope",
                                    "delegate_scope", "login_session"};
 
+// What the one boot printed, shared by every test.
+std::string raw_;
+int vm_status_ = -1;
+std::map<std::string, Section> sections_;
+
+const Section& section(const std::string& name) {
+  static const Section empty;
+  auto it = sections_.find(name);
+  if (it == sections_.end()) {
+    ADD_FAILURE() << "the VM did not run '" << name << "'; its output:\n" << raw_;
+    return empty;
+  }
+  return it->second;
+}
+
 class SystemdVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -50,24 +65,7 @@ class SystemdVm : public ::testing::Test {
         << raw_;
   }
 
-  static const Section& section(const std::string& name) {
-    static const Section empty;
-    auto it = sections_.find(name);
-    if (it == sections_.end()) {
-      ADD_FAILURE() << "the VM did not run '" << name << "'; its output:\n" << raw_;
-      return empty;
-    }
-    return it->second;
-  }
-
-  static std::string raw_;
-  static int vm_status_;
-  static std::map<std::string, Section> sections_;
 };
-
-std::string SystemdVm::raw_;
-int SystemdVm::vm_status_ = -1;
-std::map<std::string, Section> SystemdVm::sections_;
 
 std::string describe(const std::string& name, const Section& s) {
   return name + ": exit " + s.trimmed("exit") + ", " + s.trimmed("wall_seconds") + " s\n--- output:\n" +

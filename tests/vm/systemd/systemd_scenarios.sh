@@ -13,8 +13,7 @@ D=$1
 G=$D/guardian
 T=$D/guardian-target
 W=/tmp/systemd-vm
-mkdir -p $W && chmod 1777 $W || exit 125
-# The report of a run is written by the user who runs it.
+mkdir -p $W && chmod 1777 $W && cd $W || exit 125   # every user may write reports and runs here
 
 # The lingering user's manager and bus come up with the machine; wait (bounded) for them.
 for _ in $(seq 1 100); do [ -S /run/user/1000/bus ] && break; sleep 0.2; done
@@ -30,18 +29,22 @@ cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/cgroup
 echo "@@ user_manager_delegate"; systemctl show -p Delegate,DelegateControllers user@1000.service
 echo "@@@ end facts"
 
-# how NAME COMMAND...: how a situation starts a command (as which user, in which unit).
+# how NAME COMMAND...: how a situation starts a command (as which user, in which unit). Each
+# user situation has a slice of its own: a slice enables cpu for its children only once some
+# unit in it asks for cpu, so one situation's scope must not give the next one cpu.
 how() {
+  slice=--slice=$1
   case $1 in
     root_service) shift; "$@" ;;
-    user_service) shift; as_tester systemd-run --user --wait --pipe --quiet -- "$@" ;;
-    nested_service) shift; as_tester systemd-run --user --wait --pipe --quiet -p MemoryMax=100M -- "$@" ;;
-    terminal_scope) shift; as_tester systemd-run --user --scope --quiet -- /bin/sh -c '"$@"; exit $?' sh "$@" ;;
-    alone_scope) shift; as_tester systemd-run --user --scope --quiet -- "$@" ;;
-    delegate_scope) shift; as_tester systemd-run --user --scope --quiet -p Delegate=yes -- "$@" ;;
+    user_service) shift; as_tester systemd-run --user $slice --wait --pipe --quiet -p WorkingDirectory=$W -- "$@" ;;
+    nested_service)
+      shift; as_tester systemd-run --user $slice --wait --pipe --quiet -p WorkingDirectory=$W -p MemoryMax=100M -- "$@" ;;
+    terminal_scope) shift; as_tester systemd-run --user $slice --scope --quiet -- /bin/sh -c '"$@"; exit $?' sh "$@" ;;
+    alone_scope) shift; as_tester systemd-run --user $slice --scope --quiet -- "$@" ;;
+    delegate_scope) shift; as_tester systemd-run --user $slice --scope --quiet -p Delegate=yes -- "$@" ;;
     # su -l goes through PAM (common-session: pam_systemd), so the command runs in a new login
     # session's scope with the session's XDG_RUNTIME_DIR, like a user logged in on a terminal.
-    login_session) shift; su -l tester -c "$(printf '%s ' "$@")" ;;
+    login_session) shift; su -l tester -c "cd $W && $(printf '%s ' "$@")" ;;
     # A user whose manager does not run, in a system service: no user bus at all.
     no_bus) shift; runuser -u nobus -- "$@" ;;
   esac
@@ -61,6 +64,7 @@ run() {
   echo "@@ wall_seconds"; echo "$start $end" | awk '{ printf "%.1f\n", $2 - $1 }'
   echo "@@ output"; cat $W/$name.out
   echo "@@ report"; cat "$report" 2>/dev/null; echo
+  echo "@@ journal"; journalctl --no-pager -q --since "@${start%.*}" -o cat 2>/dev/null | grep -i guardian- | tail -n 20
   echo "@@@ end $name"
 }
 
@@ -76,11 +80,12 @@ doctor() {
 for situation in root_service user_service terminal_scope alone_scope delegate_scope login_session no_bus; do
   doctor $situation
   # The hog touches 10 MiB every 50 ms up to 400 MiB; --timeout bounds a run that hangs.
-  run $situation memory --memory 64M --timeout 40s -- $T alloc 400 30 10 50
+  run $situation memory --memory 64M --timeout 30s -- $T alloc 400 30 10 50
   # One thread spinning for 6 s under a quarter of a core.
-  run $situation cpu --cpu 25% --timeout 40s -- $T spin 1 6
+  run $situation cpu --cpu 25% --timeout 30s -- $T spin 1 6
 done
 # A user service with MemoryMax=100M: its limit holds guardian's run even with --memory 600M.
+# First, while its slice lacks cpu: guardian then runs in a scope of its own beside the service.
 doctor nested_service
-run nested_service memory --memory 600M --timeout 40s -- $T alloc 400 30 10 50
+run nested_service memory --memory 600M --timeout 30s -- $T alloc 400 30 10 50
 exit 0
