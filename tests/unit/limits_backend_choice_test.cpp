@@ -5,6 +5,7 @@
 
 #include "guardian/limits/backend_choice.hpp"
 #include "guardian/limits/cgroup_probe.hpp"
+#include "guardian/limits/enclosing_cap.hpp"
 #include "limits_fake_cgroupfs.hpp"
 
 namespace guardian::limits {
@@ -323,6 +324,27 @@ TEST(LimitsSystemdScope, WithoutAUserBusTheFixSaysHowToGetOne) {
   ASSERT_FALSE(choice.fixes.empty());
   EXPECT_NE(choice.fixes[0].find("no systemd user bus"), std::string::npos) << choice.fixes[0];
   EXPECT_NE(choice.fixes[0].find("loginctl enable-linger"), std::string::npos) << choice.fixes[0];
+}
+
+TEST(LimitsEnclosingCap, ExplicitCeilingsAreLoweredToTheCallersLimitsWithOneLine) {
+  CgroupProbe caller;  // a user service with MemoryMax=100M and CPUQuota=50%
+  caller.enclosing_memory_bytes = 100u << 20;
+  caller.enclosing_memory_from = "/sys/fs/cgroup/app.slice/foo.service/memory.max";
+  caller.enclosing_cpu_cores = 0.5;
+  caller.enclosing_cpu_from = "/sys/fs/cgroup/app.slice/foo.service/cpu.max";
+  Ceilings ceilings;
+  ceilings.memory_max_bytes = 600u << 20;
+  ceilings.memory_high_bytes = 540u << 20;
+  ceilings.cpu_cores = 2;
+  auto line = cap_to_enclosing(ceilings, caller);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(*ceilings.memory_max_bytes, 100u << 20);
+  EXPECT_EQ(*ceilings.memory_high_bytes, 90u << 20);
+  EXPECT_EQ(*ceilings.cpu_cores, 0.5);
+  EXPECT_NE(line->find("memory 600 MiB → 100 MiB"), std::string::npos) << *line;
+  EXPECT_NE(line->find("foo.service/cpu.max"), std::string::npos) << *line;
+  // Ceilings already inside the enclosing limits are left alone, silently.
+  EXPECT_FALSE(cap_to_enclosing(ceilings, caller).has_value());
 }
 
 }  // namespace

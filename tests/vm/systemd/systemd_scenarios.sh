@@ -57,7 +57,7 @@ run() {
   report=$W/$name.json
   echo "@@@ begin $name"
   start=$(date +%s.%N)
-  how "$situation" "$G" run --report "$report" "$@" >$W/$name.out 2>&1 </dev/null
+  how "$situation" "$G" run --report "$report" --runs-dir $W/$name.runs "$@" >$W/$name.out 2>&1 </dev/null
   code=$?
   end=$(date +%s.%N)
   echo "@@ exit"; echo $code
