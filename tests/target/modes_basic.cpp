@@ -5,7 +5,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <new>
 #include <string>
@@ -76,11 +75,11 @@ int mode_alloc(Args args) {
   const long megabytes = parse_long(args[0], "MB");
   if (megabytes < 0) usage_error("alloc: MB must be >= 0");
   const timespec deadline = deadline_after(parse_seconds(args[1], "HOLD_SECONDS"));
-  // Paced like a leak: STEP_MB every STEP_MS (a memory ceiling must end such a tree, not stall it).
-  const long step_mb = args.size() > 2 ? parse_long(args[2], "STEP_MB") : 0;
-  const long step_ms = args.size() > 3 ? parse_long(args[3], "STEP_MS") : 0;
-  if (args.size() == 3 || (args.size() == 4 && (step_mb < 1 || step_ms < 0)))
-    usage_error("alloc: STEP_MB must be >= 1 and STEP_MS >= 0, both given");
+  // Optional pace: STEP_MB MiB every STEP_SECONDS, as a leaking test grows (default: at once).
+  const long step_megabytes = args.size() > 2 ? parse_long(args[2], "STEP_MB") : megabytes;
+  if (args.size() == 3) usage_error("alloc: STEP_MB needs STEP_SECONDS");
+  if (args.size() > 2 && step_megabytes < 1) usage_error("alloc: STEP_MB must be >= 1");
+  const double step_seconds = args.size() > 3 ? parse_seconds(args[3], "STEP_SECONDS") : 0;
   constexpr size_t kChunkBytes = 1024 * 1024;
   const long page_bytes = sysconf(_SC_PAGESIZE);
   std::vector<std::unique_ptr<char[]>> chunks;
@@ -96,10 +95,7 @@ int mode_alloc(Args args) {
       chunk[offset] = static_cast<char>(mb);
     chunks.push_back(std::move(chunk));
     if (mb % 64 == 0) say("allocated " + std::to_string(mb) + " MB");
-    if (step_mb > 0 && mb % step_mb == 0) {
-      const timespec pause{step_ms / 1000, (step_ms % 1000) * 1000000};
-      nanosleep(&pause, nullptr);
-    }
+    if (step_seconds > 0 && mb % step_megabytes == 0 && mb < megabytes) sleep_until(deadline_after(step_seconds));
   }
   if (megabytes % 64 != 0) say("allocated " + std::to_string(megabytes) + " MB");
   say("ready");
