@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# build-image.sh - builds (once) the Debian 12 systemd VM that the systemd tests boot, and
-# prints the directory holding it: root.img (ext4, booted with -snapshot so it is never
-# changed) and vmlinuz (Debian's cloud kernel: NVMe and ext4 built in, so no initramfs).
+# build-image.sh - builds (once) the root disk of the Debian 12 systemd VM that the systemd
+# tests boot, and prints the directory holding it: root.img (ext4, booted with -snapshot so it
+# is never changed). The kernel is the one every guardian VM uses (../common/vm-common.sh).
 #
 # The root tree is debootstrap's minbase plus systemd, a user session bus, pam_systemd and
 # guardian's runtime libraries, with a normal user `tester` (uid 1000) who lingers, so the
 # user manager runs from boot. It is cached under
-# ${XDG_CACHE_HOME:-~/.cache}/guardian-vm/systemd-<hash>, <hash> being a hash of this script:
-# changing the recipe builds a new image, an unchanged one is reused.
+# ${GUARDIAN_VM_CACHE:-${XDG_CACHE_HOME:-~/.cache}/guardian-vm}/systemd-image-<key>, <key> being
+# a hash of this script: changing the recipe builds a new image, an unchanged one is reused.
 # Needs root (debootstrap, file ownership in the image) and Debian's mirror as configured in
 # /etc/apt. Exit status 125 when the image cannot be built (the reason on stderr).
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-CACHE=${GUARDIAN_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/guardian-vm}
+VM_NAME=systemd-vm
+# shellcheck source=../common/vm-common.sh
+. "$(dirname "$SELF")/../common/vm-common.sh"
+CACHE=$VM_CACHE
 SUITE=bookworm
 # The mirror apt uses on this machine (deb822 or one-line sources), else Debian's.
 MIRROR=$(sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p; s/^deb \(\[[^]]*\] \)\{0,1\}\(http[^ ]*\/debian\) .*/\2/p' \
@@ -24,21 +27,18 @@ PACKAGES=(
   # guardian's runtime libraries (ldd of the guardian binary)
   libboost-filesystem1.81.0 libfmt9 libtomlplusplus3 libpugixml1v5
 )
-KERNEL_PKG=linux-image-cloud-amd64
 
-die() { echo "build-image: $*" >&2; exit 125; }
-note() { echo "build-image: $*" >&2; }
+die() { vm_die "$@"; }
+note() { vm_note "$@"; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap and the image's file owners need it)"
 command -v debootstrap >/dev/null || die "debootstrap is missing: run scripts/install-deps.sh"
 command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 is missing: run scripts/install-deps.sh"
 
-HASH=$(sha256sum "$SELF" | cut -c1-16)
-OUT=$CACHE/systemd-image-$HASH
-if [ -f "$OUT/root.img" ] && [ -f "$OUT/vmlinuz" ]; then echo "$OUT"; exit 0; fi
+OUT=$CACHE/systemd-image-$(vm_recipe_key "$SELF")
+if [ -f "$OUT/root.img" ]; then echo "$OUT"; exit 0; fi
 
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.systemd.lock"; flock 9     # one builder at a time; the others wait and reuse
-if [ -f "$OUT/root.img" ] && [ -f "$OUT/vmlinuz" ]; then echo "$OUT"; exit 0; fi
+vm_lock                                    # one builder at a time; the others wait and reuse
+if [ -f "$OUT/root.img" ]; then echo "$OUT"; exit 0; fi
 rm -rf "$CACHE"/systemd-image-*            # images of older recipes
 WORK=$(mktemp -d "$CACHE/build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -97,18 +97,8 @@ ln -sf /etc/systemd/system/guardian-vm-test.service \
 rm -rf "$ROOT/var/cache/apt/archives/"*.deb "$ROOT/var/lib/apt/lists/"* "$ROOT/usr/share/doc" \
        "$ROOT/usr/share/man" "$ROOT/usr/share/locale"
 
-# --- kernel: Debian's cloud kernel, unpacked from its package (not installed on the host)
-abi=$(apt-cache depends "$KERNEL_PKG" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-[ -n "$abi" ] || { apt-get update -qq >>"$LOG" 2>&1 || true;
-                   abi=$(apt-cache depends "$KERNEL_PKG" | awk '/Depends: linux-image-[0-9]/{print $2; exit}'); }
-[ -n "$abi" ] || die "cannot resolve $KERNEL_PKG with apt-cache"
-(cd "$WORK" && apt-get download "$abi" >>"$LOG" 2>&1) || die "apt-get download $abi failed"
-dpkg-deb --fsys-tarfile "$WORK"/"$abi"_*.deb | tar -x -C "$WORK" --wildcards './boot/vmlinuz-*'
-
 t2=$(date +%s.%N)
 mkdir -p "$WORK/out"
-cp "$WORK"/boot/vmlinuz-* "$WORK/out/vmlinuz"
-echo "$abi" > "$WORK/out/kernel-version"
 mkfs.ext4 -q -F -L guardian-vm -d "$ROOT" "$WORK/out/root.img" 1200M >>"$LOG" 2>&1 ||
   { tail -n 20 "$LOG" >&2; die "mkfs.ext4 -d failed"; }
 t3=$(date +%s.%N)
