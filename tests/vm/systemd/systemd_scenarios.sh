@@ -15,12 +15,14 @@ T=$D/guardian-target
 W=/tmp/systemd-vm
 mkdir -p $W && chmod 1777 $W && cd $W || exit 125   # every user may write reports and runs here
 
+UPTIME_AT_START=$(cut -d' ' -f1 /proc/uptime)
 # The lingering user's manager and bus come up with the machine; wait (bounded) for them.
 for _ in $(seq 1 100); do [ -S /run/user/1000/bus ] && break; sleep 0.2; done
 USER_ENV="XDG_RUNTIME_DIR=/run/user/1000 DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus"
 as_tester() { runuser -u tester -- env $USER_ENV "$@"; }
 
 echo "@@@ begin facts"
+echo "@@ boot_seconds"; echo "$UPTIME_AT_START"   # kernel start to the test unit's start
 echo "@@ kernel"; uname -r
 echo "@@ systemd"; systemctl --version | head -n 1
 echo "@@ user_manager_controllers"; cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers
@@ -80,12 +82,12 @@ doctor() {
 for situation in root_service user_service terminal_scope alone_scope delegate_scope login_session no_bus; do
   doctor $situation
   # The hog touches 10 MiB every 50 ms up to 400 MiB; --timeout bounds a run that hangs.
-  run $situation memory --memory 64M --timeout 30s -- $T alloc 400 30 10 50
+  run $situation memory --memory 64M --timeout 30s -- $T alloc 400 30 10 0.05
   # One thread spinning for 6 s under a quarter of a core.
   run $situation cpu --cpu 25% --timeout 30s -- $T spin 1 6
 done
 # A user service with MemoryMax=100M: its limit holds guardian's run even with --memory 600M.
 # First, while its slice lacks cpu: guardian then runs in a scope of its own beside the service.
 doctor nested_service
-run nested_service memory --memory 600M --timeout 30s -- $T alloc 400 30 10 50
+run nested_service memory --memory 600M --timeout 30s -- $T alloc 400 30 10 0.05
 exit 0
