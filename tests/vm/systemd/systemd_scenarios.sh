@@ -66,7 +66,7 @@ run() {
   echo "@@ wall_seconds"; echo "$start $end" | awk '{ printf "%.1f\n", $2 - $1 }'
   echo "@@ output"; cat $W/$name.out
   echo "@@ report"; cat "$report" 2>/dev/null; echo
-  echo "@@ journal"; journalctl --no-pager -q --since "@${start%.*}" -o cat 2>/dev/null | grep -i guardian- | tail -n 20
+  echo "@@ journal"; journalctl --no-pager -q --since "@${start%.*}" -o cat 2>/dev/null | grep -iE 'guardian-|scope' | tail -n 20
   echo "@@@ end $name"
 }
 
