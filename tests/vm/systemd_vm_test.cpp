@@ -82,6 +82,8 @@ void expect_memory_ceiling_kill(const std::string& name) {
   // 400 MiB at 10 MiB per 50 ms: a ceiling that ends the hog does so within seconds; one that
   // throttles it at memory.high stalls it until --timeout (40 s).
   EXPECT_LT(std::stod(s.trimmed("wall_seconds")), 20.0) << describe(name, s);
+  std::printf("%s: exit %d after %s s (guest clock), killed_by %s\n", name.c_str(), s.exit_code(),
+              s.trimmed("wall_seconds").c_str(), report.value("killed_by", Json("?")).dump().c_str());
 }
 
 void expect_quarter_core(const std::string& name) {
@@ -102,6 +104,7 @@ void expect_quarter_core(const std::string& name) {
   EXPECT_GE(cores, 0.20) << "usage " << usage_s << " s over " << runnable_s << " s\n" << describe(name, s);
   EXPECT_LE(cores, 0.30) << "usage " << usage_s << " s over " << runnable_s << " s\n" << describe(name, s);
   EXPECT_GT(cpu["nr_throttled"].get<int>(), 0) << describe(name, s);
+  std::printf("%s: %.3f of a core over %.1f s runnable\n", name.c_str(), cores, runnable_s);
   EXPECT_EQ(s.part("output").find("NOT enforced"), std::string::npos) << describe(name, s);
 }
 
