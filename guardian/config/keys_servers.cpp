@@ -4,7 +4,7 @@ namespace guardian::config {
 
 // Settings of dev servers, probes and restarts: one [servers.NAME] table per server
 // (`guardian run --server NAME='COMMAND' --health NAME=URL` fills the first two). The
-// defaults of these wildcard keys are applied per server by supervise/server_spec.cpp.
+// defaults of these wildcard keys are applied per server by servers/server_spec.cpp.
 void add_server_keys(std::vector<KeySpec>& table) {
   using K = ValueKind;
   table.insert(table.end(), {
