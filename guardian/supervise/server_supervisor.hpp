@@ -2,11 +2,13 @@
 // One dev server under supervision: it launches each attempt as a SupervisedCommand (own
 // process group, own limiter named after the server), probes its health on the loop,
 // feeds the ServerLifecycle, and turns its decisions into stops, restarts, log events,
-// console lines and SERVER_DOWN / SERVER_UP / SERVER_SLOW alerts.
+// console lines and SERVER_DOWN / SERVER_UP / SERVER_SLOW / SERVER_FLAPPING /
+// SERVER_GAVE_UP alerts.
 #include <sys/types.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -89,6 +91,8 @@ class ServerSupervisor : private health::LifecycleObserver {
   void stop_tree() override;
   void schedule_restart(Milliseconds delay) override;
   void cancel_restart() override;
+  void schedule_stable_check(Milliseconds delay) override;
+  void stable_again(const health::StableInfo& info) override;
   void healthy(const health::HealthyInfo& info) override;
   void start_failed(const health::StartFailureInfo& info) override;
   void probe_failing(unsigned consecutive, unsigned limit) override;
@@ -106,6 +110,7 @@ class ServerSupervisor : private health::LifecycleObserver {
 
   // Probes (server_probe_handling.cpp).
   Milliseconds startup_probe_interval() const;
+  Milliseconds next_probe_interval() const;
   void schedule_probe(Milliseconds delay);
   void run_probe();
   void on_probe_result(unsigned attempt_id, const health::ProbeResult& result);
@@ -131,8 +136,13 @@ class ServerSupervisor : private health::LifecycleObserver {
   boost::asio::steady_timer startup_timer_;
   boost::asio::steady_timer restart_timer_;
   boost::asio::steady_timer stage_timer_;
+  boost::asio::steady_timer stable_timer_;
   std::chrono::steady_clock::time_point probe_started_{};
   bool probe_in_flight_ = false;
+  // The probes that count for the server's uptime: all but the failed ones before it was
+  // first healthy (a server is not "down" before it was ever up); uptime % = ok / counted.
+  std::uint64_t probes_counted_ = 0;
+  std::uint64_t probes_ok_ = 0;
   Milliseconds level_interval_{5000};
   std::optional<health::ProbeResult> last_probe_;
   std::optional<process::ExitStatus> last_exit_;

@@ -33,8 +33,11 @@ TEST(ServerSpec, DefaultsApplyToEveryServer) {
   EXPECT_EQ(spec.lifecycle.breaker_failures, 5u);
   EXPECT_EQ(spec.lifecycle.breaker_window, 600s);
   EXPECT_EQ(spec.lifecycle.restart, health::RestartPolicy::always);
-  EXPECT_EQ(spec.slow.warning, 2s);
-  EXPECT_EQ(spec.slow.critical, 5s);
+  EXPECT_EQ(spec.slow.warning, 500ms);
+  EXPECT_EQ(spec.slow.critical, 800ms);
+  EXPECT_EQ(spec.probe_timeout, 1s) << "a hung server must be down within 5 s by default";
+  EXPECT_EQ(spec.lifecycle.flap_downs, 3u);
+  EXPECT_EQ(spec.lifecycle.flap_window, 120s);
   EXPECT_FALSE(spec.pinned_probe_interval.has_value()) << "the monitor level decides by default";
   EXPECT_TRUE(spec.uvicorn);
   EXPECT_EQ(spec.stop_signals, (std::vector<int>{SIGINT, SIGTERM}));  // uvicorn's graceful stop
