@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside the cgroup2 VM (../shared/cgroup2-vm/vm-run), as root in the root cgroup.
+# Runs inside the bare cgroup v2 VM (bare/bare-vm), as root in the root cgroup.
 # Every scenario runs the real guardian on guardian-target and prints one section:
 #   @@@ begin NAME / @@ exit / @@ stdout / @@ stderr / @@ report / @@ <extra> / @@@ end NAME
 # limits_vm_test.cpp parses the sections and asserts; this script asserts nothing.

@@ -1,4 +1,4 @@
-// The cgroup v2 backend on a real kernel: boots the cgroup2 VM (../shared/cgroup2-vm) once,
+// The cgroup v2 backend on a real kernel: boots the bare cgroup v2 VM (bare/bare-vm) once,
 // runs limits_scenarios.sh there (the real guardian binary on guardian-target), and checks
 // each scenario's exit code, output, report and the cgroups left behind.
 #include <gtest/gtest.h>
@@ -44,7 +44,7 @@ class LimitsVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto vm = guardian::testing::run_scenario_in_vm(SCENARIOS, 900);
-    ASSERT_NE(vm.status, -1) << "vm-run could not be started";
+    ASSERT_NE(vm.status, -1) << "bare-vm could not be started";
     raw_ = std::move(vm.output);
     vm_status_ = vm.status;
     parse();
@@ -73,7 +73,7 @@ class LimitsVm : public ::testing::Test {
     static const Section empty;
     auto it = sections_.find(name);
     if (it == sections_.end()) {
-      ADD_FAILURE() << "the VM did not run scenario '" << name << "' (vm-run status " << vm_status_
+      ADD_FAILURE() << "the VM did not run scenario '" << name << "' (bare-vm status " << vm_status_
                     << "); its output:\n"
                     << raw_;
       return empty;
