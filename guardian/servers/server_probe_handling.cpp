@@ -3,11 +3,16 @@
 // or a timeout feeds the lifecycle, and the notices a probe leads to (a failed check, a
 // recovered one, a slow answer: SERVER_SLOW). A failed probe is followed by the next at
 // once, so a hung server is down after unhealthy_after probe timeouts (3 × 1 s by default),
-// not after as many probe intervals. SERVER_DOWN and SERVER_UP are in
+// not after as many probe intervals. While uvicorn --reload replaces its worker (it said
+// "Reloading..."), the port accepts and nobody answers: failed and slow probes are the reload,
+// not an outage, as long as the new worker lives (a broken reload leaves none: then they
+// count) and for at most the first startup timeout. SERVER_DOWN and SERVER_UP are in
 // server_notices.cpp: a server also goes down when it exits.
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "adapters/uvicorn/uvicorn_adapter.hpp"
+#include "guardian/process/proc_tree.hpp"
 #include "guardian/servers/server_supervisor.hpp"
 #include "guardian/servers/server_text.hpp"
 
@@ -43,6 +48,7 @@ ServerSupervisor::Milliseconds ServerSupervisor::next_probe_interval() const {
   if (lifecycle_.state() == ServerState::starting) return startup_probe_interval();
   // The first failed probe sharpens the cadence at once, without waiting for the monitor.
   if (lifecycle_.consecutive_probe_failures() > 0) return std::min(kFailingProbeInterval, probe_interval());
+  if (reload_started_) return startup_probe_interval();  // notice the new worker's first answer
   return probe_interval();
 }
 
@@ -80,7 +86,9 @@ void ServerSupervisor::on_probe_result(unsigned attempt_id, const health::ProbeR
   probe_in_flight_ = false;
   if (attempt_id != attempt_id_) return;
   last_probe_ = result;
-  lifecycle_.on_probe(Clock::now(), health::classify(result, spec_.slow), result.latency, result.detail);
+  auto probe_class = health::classify(result, spec_.slow);
+  if (!reload_explains(probe_class))
+    lifecycle_.on_probe(Clock::now(), probe_class, result.latency, result.detail);
   if (result.ok || lifecycle_.ever_healthy()) {
     ++probes_counted_;
     if (result.ok) ++probes_ok_;
@@ -92,6 +100,41 @@ void ServerSupervisor::on_probe_result(unsigned attempt_id, const health::ProbeR
     schedule_probe(std::max(Milliseconds{0}, wait));
   }
   changed_();
+}
+
+void ServerSupervisor::on_output_line(const std::string& line) {
+  if (!adapters::uvicorn::announces_reload(line) || lifecycle_.state() != ServerState::running) return;
+  reload_started_ = Clock::now();
+  context_.log.info("servers", "server.reloading", fmt::format("server '{}' reloads its app", spec_.name),
+                    {{"server", spec_.name}});
+}
+
+bool ServerSupervisor::reload_explains(health::ProbeClass& probe_class) {
+  if (!reload_started_) return false;
+  const auto reloading_for = std::chrono::duration_cast<Milliseconds>(Clock::now() - *reload_started_);
+  if (probe_class != health::ProbeClass::failure) {
+    reload_started_.reset();
+    probe_class = health::ProbeClass::ok;  // slow because it answered the moment the new worker was up
+    context_.log.info("servers", "server.reloaded",
+                      fmt::format("server '{}' answers again {} after its reload", spec_.name,
+                                  human_duration(reloading_for)),
+                      {{"server", spec_.name}, {"reload_ms", reloading_for.count()}});
+    return false;
+  }
+  if (reloading_for < spec_.lifecycle.startup_timeouts.front() && has_live_worker()) return true;
+  reload_started_.reset();  // the new worker died (a broken reload) or never answered: failures count
+  return false;
+}
+
+bool ServerSupervisor::has_live_worker() const {
+  if (pid_ <= 0) return false;
+  const process::ProcFs proc;
+  for (pid_t child : proc.children(pid_)) {
+    auto stat = proc.stat(child);
+    // A dead worker stays a zombie until the reloader's next reload; a stopped one answers nothing.
+    if (stat && stat->alive() && stat->state != 'T' && stat->state != 't') return true;
+  }
+  return false;
 }
 
 void ServerSupervisor::probe_failing(unsigned consecutive, unsigned limit) {

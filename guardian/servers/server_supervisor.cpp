@@ -6,6 +6,7 @@
 #include <csignal>
 #include <fmt/format.h>
 
+#include "adapters/uvicorn/uvicorn_adapter.hpp"
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
@@ -39,6 +40,8 @@ ServerSupervisor::ServerSupervisor(context::RunContext& context, ServerSpec spec
       stage_timer_(context.io),
       stable_timer_(context.io),
       marker_entry_(fmt::format("GUARDIAN_SERVER_ID={}/{}", context.run_id, spec_.name)) {
+  if (adapters::uvicorn::uses_reload(spec_.argv))
+    output_.on_line([this](const std::string& line) { on_output_line(line); });
   if (spec_.probe) {
     health::ProbeOptions options;
     options.healthy_statuses = spec_.healthy_statuses;
@@ -104,6 +107,7 @@ std::vector<std::string> ServerSupervisor::environment() const {
 // ---- actions ----------------------------------------------------------------------------
 
 bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
+  reload_started_.reset();
   ++attempt_id_;
   stop_started_ = false;
   process::LaunchSpec launch;

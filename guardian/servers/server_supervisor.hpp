@@ -111,6 +111,12 @@ class ServerSupervisor : private health::LifecycleObserver {
   // Probes (server_probe_handling.cpp).
   Milliseconds startup_probe_interval() const;
   Milliseconds next_probe_interval() const;
+  void on_output_line(const std::string& line);
+  /// A probe answered (or not) while uvicorn --reload replaces its worker: true when the
+  /// reload explains a failure (the lifecycle does not hear of it); a slow answer ends the
+  /// reload and counts as ok.
+  bool reload_explains(health::ProbeClass& probe_class);
+  bool has_live_worker() const;
   void schedule_probe(Milliseconds delay);
   void run_probe();
   void on_probe_result(unsigned attempt_id, const health::ProbeResult& result);
@@ -143,6 +149,7 @@ class ServerSupervisor : private health::LifecycleObserver {
   // first healthy (a server is not "down" before it was ever up); uptime % = ok / counted.
   std::uint64_t probes_counted_ = 0;
   std::uint64_t probes_ok_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> reload_started_;  // uvicorn --reload said "Reloading..."
   Milliseconds level_interval_{5000};
   std::optional<health::ProbeResult> last_probe_;
   std::optional<process::ExitStatus> last_exit_;

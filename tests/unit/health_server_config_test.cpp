@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "adapters/uvicorn/uvicorn_adapter.hpp"
 #include "guardian/config/config.hpp"
 #include "guardian/servers/server_spec.hpp"
 
@@ -119,6 +120,22 @@ TEST(ServerSpec, CommandGivenAsArgvIsLookedUp) {
   EXPECT_TRUE(spec.program.is_absolute());
   EXPECT_THROW(ServerSpec::from_config(config, "server", std::vector<std::string>{"no-such-program-h5"}), ConfigError);
   EXPECT_THROW(ServerSpec::from_config(config, "bad name", std::vector<std::string>{"sh"}), ConfigError);
+}
+
+}  // namespace
+}  // namespace guardian::servers
+
+namespace guardian::servers {
+namespace {
+
+// The reloader's announcement, as uvicorn 0.17 (Debian 12) prints it with each reloader, and
+// lines that only look alike.
+TEST(UvicornReload, TheReloadersAnnouncementIsRecognised) {
+  using adapters::uvicorn::announces_reload;
+  EXPECT_TRUE(announces_reload("WARNING:  StatReload detected file change in 'app.py'. Reloading..."));
+  EXPECT_TRUE(announces_reload("WARNING:  WatchFiles detected changes in 'app.py'. Reloading..."));
+  EXPECT_FALSE(announces_reload("INFO:     Started reloader process [4242] using StatReload"));
+  EXPECT_FALSE(announces_reload("INFO:     127.0.0.1:5000 - \"GET /Reloading... HTTP/1.1\" 200 OK"));
 }
 
 }  // namespace
