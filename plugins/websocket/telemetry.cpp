@@ -118,10 +118,13 @@ void Telemetry::on_event(const nlohmann::json& event) {
     server.healthy = event.value("healthy", false);
     if (event.contains("restarts") && event["restarts"].is_number_integer() && event["restarts"].get<std::int64_t>() >= 0)
       server.restarts = std::max(server.restarts, event["restarts"].get<std::uint64_t>());
-    if (event.contains("probes") && event["probes"].is_number_unsigned() && event.contains("probes_ok") &&
-        event["probes_ok"].is_number_unsigned()) {
-      server.uptime_probes = event["probes"].get<std::uint64_t>();
-      server.uptime_probes_ok = event["probes_ok"].get<std::uint64_t>();
+    const auto count = [&](const char* key) -> std::optional<std::uint64_t> {
+      if (!event.contains(key) || !event[key].is_number_integer() || event[key].get<std::int64_t>() < 0) return {};
+      return event[key].get<std::uint64_t>();
+    };
+    if (auto probes = count("probes"), ok = count("probes_ok"); probes && ok) {
+      server.uptime_probes = *probes;
+      server.uptime_probes_ok = *ok;
     }
     const auto& probe = event.contains("probe") ? event["probe"] : nlohmann::json();
     if (probe.is_object() && probe.contains("latency_ms")) {
