@@ -123,7 +123,7 @@
     makeChart('latency-chart', {
       height: 150,
       scales: { x: { time: true, range: runSpan } },
-      axes: [axisStyle, { ...axisStyle, values: (u, vals) => vals.map((v) => `${v} ms`), size: 60 }],
+      axes: [axisStyle, { ...axisStyle, values: (u, vals) => vals.map((v) => `${v} ms`), size: 75 }],
       series: [{}, ...names.map((n, i) => ({ label: `${n} probe ms`, stroke: palette[i % palette.length], width: 2, spanGaps: true }))],
     }, data);
     charts.latencyNames = names.join(',');
@@ -298,7 +298,8 @@
         el('td', { class: `state-${s.state}` }, `${s.state || '?'}${s.flapping ? ' (flapping)' : ''}`),
         el('td', {}, String(s.restarts ?? 0)),
         el('td', {}, s.uptime_percent === null || s.uptime_percent === undefined ? '–' : `${s.uptime_percent.toFixed(1)} %`),
-        el('td', {}, s.last_probe_latency_ms === null || s.last_probe_latency_ms === undefined ? '–' : `${s.last_probe_latency_ms} ms`));
+        el('td', {}, s.last_probe_latency_ms === null || s.last_probe_latency_ms === undefined ? '–'
+          : s.last_probe_latency_ms < 1 ? '< 1 ms' : `${Math.round(s.last_probe_latency_ms)} ms`));
     }));
   }
   function renderRun(status) {
