@@ -5,8 +5,8 @@
 
 #include "guardian/cli/subcommand.hpp"
 #include "guardian/process/exit_status.hpp"
-#include "guardian/servers/server_serve.hpp"
 #include "guardian/servers/server_spec.hpp"
+#include "guardian/session/session.hpp"
 
 namespace guardian::cli {
 
@@ -59,7 +59,7 @@ Subcommand add_serve_command(CLI::App& app, GlobalOptions& global) {
                     "nothing to serve: give a command (guardian serve --health http://127.0.0.1:8000/health -- "
                     "uvicorn app:app) or add a [servers.NAME] table with a command to guardian.toml.");
             }
-            return servers::serve(config, std::move(specs));
+            return session::serve(config, std::move(specs));
           }};
 }
 

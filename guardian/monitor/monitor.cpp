@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "guardian/config/quantity.hpp"
-#include "guardian/limits/limiter.hpp"
 #include "guardian/report/clock.hpp"
 #include "guardian/context/run_context.hpp"
 
@@ -71,11 +70,11 @@ void Monitor::on_run_thread(F&& f) {
   boost::asio::dispatch(run_.io, std::forward<F>(f));
 }
 
-void Monitor::watch(limits::Limiter& limiter, process::TreeMembership members) {
+void Monitor::watch(Sampler::TreeSource tree, process::TreeMembership members, ProcessWalker::IsRoot is_root) {
   SamplerOptions sampler_options;
   sampler_options.disks = settings_.disks;
-  sampler_.emplace([&limiter] { return limiter.sample(); }, std::move(sampler_options));
-  walker_.emplace(std::move(members));
+  sampler_.emplace(std::move(tree), std::move(sampler_options));
+  walker_.emplace(std::move(members), "/proc", std::move(is_root));
 
   begin_reports();
   run_.log.info("monitor", "monitor.started",

@@ -73,6 +73,15 @@ void ServerSupervisor::kill_now() {
   if (command_) command_->escalate();
 }
 
+void ServerSupervisor::relay(int signo) const {
+  if (command_ && command_->running()) command_->relay(signo);
+}
+
+std::optional<limits::TreeUsage> ServerSupervisor::usage() {
+  if (!command_) return std::nullopt;
+  return command_->limiter().sample();
+}
+
 bool ServerSupervisor::is_settled() const {
   auto state = lifecycle_.state();
   return !command_ && state != ServerState::starting && state != ServerState::running &&
@@ -125,10 +134,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
   process::TreeMembership membership(process::ProcFs{}, ::getpid(), marker_entry_);
   auto limiter = limits::make_limiter(limits::LimiterRequest{
       context_.config, context_.io.get_executor(), std::move(membership), spec_.name,
-      [this](const std::string& event, const std::string& message) {
-        context_.console.error(message);
-        context_.log.warning("limits", event, message, {{"server", spec_.name}});
-      }});
+      context_.limits_fallback});
   // A server at its memory ceiling is killed like the main command would be; it then counts
   // as down (or as a failed start) and its restart policy applies.
   limiter->on_breach([this, id = attempt_id_](const limits::Breach& breach) {

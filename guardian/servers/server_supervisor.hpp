@@ -66,6 +66,10 @@ class ServerSupervisor : private health::LifecycleObserver {
   void kill_now();
   /// The interval of the monitor's level; ignored when servers.NAME.probe_interval pins one.
   void set_probe_interval(Milliseconds interval);
+  /// Sends `signo` to the running server's process group (a relayed SIGUSR1, …).
+  void relay(int signo) const;
+  /// What the server's tree uses now, through its limiter; empty while nothing runs.
+  std::optional<limits::TreeUsage> usage();
 
   const ServerSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.name; }

@@ -39,6 +39,16 @@ part_nproc() { part vm_cpus; grep -c ^processor /proc/cpuinfo; }
 scenario memory --memory 64M -- $T alloc 256 10
 end_scenario memory
 
+# 1b. A slow leak (10 MB every 50 ms) of a program on a disk-backed filesystem (the ext4 disk
+#     at /disk): reclaim keeps evicting and refaulting its file pages, so memory.high below the
+#     ceiling would throttle it forever. Default ceilings: killed at memory.max within seconds.
+scenario memory_disk --memory 64M -- chroot /disk $T alloc 400 120 10 0.05
+end_scenario memory_disk
+# 1c. The same with memory.high asked for at 90 %: the kernel throttles the tree there; guardian
+#     ends it after limits.memory_high_stall (2 s) and names it.
+scenario memory_high_stall --memory 64M --memory-high 90% -- chroot /disk $T alloc 400 120 10 0.05
+end_scenario memory_high_stall
+
 # 2. cpu.max holds a two-thread spinner at its ceiling.
 scenario cpu --cpu 0.5 -- $T spin 2 8
 part_nproc
