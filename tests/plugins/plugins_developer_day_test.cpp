@@ -1,14 +1,15 @@
 // A web developer's day with guardian, all of it real: uvicorn --reload (Debian's), a private
 // D-Bus session with dunst, the jsonfile and websocket plugins with a WebSocket client, and the
-// dashboard in headless Chromium. `guardian run --server api=uvicorn… -- driver.py` (serve does
-// not load plugins yet on this branch: the server and plugins are the same under run). The
-// driver edits the app (a reload: no alert), crashes its worker (one SERVER_DOWN notification,
-// a restart), stops the server with SIGSTOP (SERVER_DOWN within seconds), then makes it die a
-// second after each start (one SERVER_FLAPPING, bounded notifications) until it is stable.
+// dashboard in headless Chromium, under `guardian serve -- uvicorn app:app --reload`. A driver
+// beside it edits the app (a reload: no alert), crashes its worker (one SERVER_DOWN
+// notification, a restart), stops the server with SIGSTOP (SERVER_DOWN within seconds), then
+// makes it die soon after each start (one SERVER_FLAPPING, bounded notifications) until it is
+// stable; then the dashboard is photographed and serve stopped with Ctrl-C.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
+#include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -53,17 +54,21 @@ TEST(DeveloperDay, ReloadCrashHangAndFlappingWithNotifyWebsocketAndJsonfile) {
       << "[plugins.notify]\n"
       << "[plugins.websocket]\nport = 0\nport_file = \"" << port_file.string() << "\"\n"
       // Only the restart pacing is scaled down (seconds, not minutes); health checks use the defaults.
-      << "[servers.api]\nrestart_delay = \"200ms\"\nbackoff_cap = \"1s\"\nstable_uptime = \"5s\"\nstop_grace = \"2s\"\n";
-  const std::string server = "/usr/bin/python3 -m uvicorn app:app --app-dir " + (root / "app").string() +
-                             " --port " + std::to_string(port) + " --reload --reload-dir " + (root / "app").string();
+      << "[run]\nruns_dir = \"" << (root / "runs").string() << "\"\n"
+      << "[servers.devday]\nrestart_delay = \"200ms\"\nbackoff_cap = \"1s\"\nstable_uptime = \"5s\"\n"
+      << "stop_grace = \"2s\"\n";
   const fs::path results = root / "results.json", shots_ready = root / "shots-ready", shots_done = root / "shots-done";
-  Subprocess guardian({TEST_GUARDIAN_BINARY, "--config", (root / "guardian.toml").string(), "run", "--runs-dir",
-                       (root / "runs").string(), "--server", "api=" + server, "--health", "api=" + url, "--",
-                       "/usr/bin/python3", (fixtures / "driver.py").string(), url, (root / "app" / "app.py").string(),
-                       (root / "flap").string(), results.string(), shots_ready.string(), shots_done.string()},
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "serve", "--config", (root / "guardian.toml").string(), "--name",
+                       "devday", "--health", url, "--", "/usr/bin/python3", "-m", "uvicorn", "app:app", "--app-dir",
+                       (root / "app").string(), "--port", std::to_string(port), "--reload", "--reload-dir",
+                       (root / "app").string()},
                       root,
                       {{"DEVDAY_FLAP", (root / "flap").string()}, {"CI", ""}, {"GITHUB_ACTIONS", ""},
                        {"GITLAB_CI", ""}, {"GITHUB_STEP_SUMMARY", ""}});
+  Subprocess driver({"/usr/bin/python3", (fixtures / "driver.py").string(), url, (root / "app" / "app.py").string(),
+                     (root / "flap").string(), results.string(), shots_ready.string(), shots_done.string(),
+                     (root / "runs").string(), "devday"},
+                    root);
 
   ASSERT_TRUE(wait_until([&] { return !read_file(port_file).empty(); }, 60s)) << guardian.stderr_text();
   const std::string ws_port = read_file(port_file).substr(0, read_file(port_file).find_first_of("\r\n"));
@@ -73,8 +78,8 @@ TEST(DeveloperDay, ReloadCrashHangAndFlappingWithNotifyWebsocketAndJsonfile) {
                     root);
 
   // The dashboard, once the day is over but the run still live.
-  ASSERT_TRUE(wait_until([&] { return fs::exists(shots_ready) || guardian.wait(0ms).has_value(); }, 240s))
-      << guardian.stderr_text();
+  ASSERT_TRUE(wait_until([&] { return fs::exists(shots_ready) || driver.wait(0ms).has_value(); }, 240s))
+      << driver.stderr_text() << guardian.stderr_text();
   const fs::path artifacts = fs::path(TEST_PROJECT_BINARY_DIR) / "tests" / "plugins" / "artifacts";
   fs::create_directories(artifacts);
   Subprocess shot({"node", std::string(TEST_PROJECT_SOURCE_DIR) + "/tests/browser/screenshot.mjs",
@@ -84,9 +89,12 @@ TEST(DeveloperDay, ReloadCrashHangAndFlappingWithNotifyWebsocketAndJsonfile) {
   std::ofstream(shots_done).put('\n');
   EXPECT_TRUE(shot_status && *shot_status == 0) << shot.stdout_text() << shot.stderr_text();
 
-  const auto status = guardian.wait(120s);
+  const auto driven = driver.wait(120s);
+  ASSERT_TRUE(driven && *driven == 0) << driver.stdout_text() << driver.stderr_text() << read_file(results);
+  guardian.kill(SIGINT);  // Ctrl-C: the day is over
+  const auto status = guardian.wait(60s);
   ASSERT_TRUE(status.has_value()) << "guardian did not end: " << guardian.stderr_text();
-  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << guardian.stderr_text() << read_file(results);
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status << guardian.stderr_text();
   const json measured = json::parse(read_file(results));
   std::cout << "developer day: " << measured.dump() << "\n";
 
