@@ -55,11 +55,9 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
   std::string requested = config.text("limits.backend");
   if (requested.empty()) requested = "auto";
   const bool disabled = config.boolean("limits.disabled");
-  // Said once per guardian, not once per server: the same machine gives the same answer.
-  static bool warned = false;
+  // The caller says it once per run (RunContext::limits_fallback), not once per server.
   auto warn = [&](const std::string& event, const std::string& message) {
-    if (request.warn && !warned) request.warn(event, message);
-    warned = true;
+    if (request.warn) request.warn(event, message);
   };
 
   CgroupProbe probe = probe_cgroups();
