@@ -102,7 +102,8 @@ class RunSession {
                                error.message()));
     // Plugins run threads: only after the sentinel's fork.
     plugins_.emplace(context_);
-    plugins_->start();
+    plugins_->start();  // the plugin host process: validated before anything else starts
+    reaper_.own_when(plugins_->host_pids());
     plugins_->publish_run_started({{"command", options_.command}, {"mode", options_.mode},
                                    {"run_dir", run_.path.string()}});
 
@@ -116,6 +117,7 @@ class RunSession {
 
     process::TreeMembership membership(process::ProcFs{}, ::getpid(), marker);
     membership.exclude_subtree(sentinel_.pid());
+    plugins_->exclude_from(membership);
     membership.claim_unmarked_orphans(true);  // everything under guardian belongs to this run
     servers_->exclude_from(membership);
     auto limiter = limits::make_limiter(limits::LimiterRequest{
@@ -178,6 +180,7 @@ class RunSession {
     }
     process::TreeMembership monitored(process::ProcFs{}, ::getpid(), marker);  // the protector's view
     monitored.exclude_subtree(sentinel_.pid());
+    plugins_->exclude_from(monitored);
     monitored.claim_unmarked_orphans(true);
     servers_->exclude_from(monitored);
     monitored.set_root(pid);
