@@ -170,7 +170,7 @@ TEST_P(PluginCrash, IsALineAndTheRunGoesOnWithTheOtherPlugins) {
 INSTANTIATE_TEST_SUITE_P(Plugins, PluginCrash,
                          ::testing::Values(Crash{"crash_segv", "SIGSEGV"}, Crash{"crash_abort", "SIGABRT"},
                                            Crash{"crash_alloc", "SIGSEGV"}),
-                         [](const auto& info) { return std::string(info.param.plugin); });
+                         [](const auto& test) { return std::string(test.param.plugin); });
 
 TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (a root run for a sudo user is what is tested)";

@@ -17,11 +17,8 @@ int instance_marker = 0;
 
 void* create(const guardian_host*, const char*, char**) { return &instance_marker; }
 
-// Through a volatile pointer, so the compiler keeps the write it cannot prove safe.
-[[maybe_unused]] void write_through(char* pointer) {
-  char* volatile target = pointer;
-  *target = 1;
-}
+// A volatile write: the compiler keeps it.
+[[maybe_unused]] void write_through(char* pointer) { *static_cast<volatile char*>(pointer) = 1; }
 
 char* volatile bad_pointer = nullptr;
 
@@ -31,8 +28,9 @@ int on_event(void*, const char*, char**) {
 #elif CRASH_MODE == CRASH_ABORT
   std::abort();
 #else
-  for (;;) {  // 64 MiB at a time, one byte touched per block, until malloc gives up
+  for (;;) {  // 64 MiB at a time, its first page used, unchecked: NULL once malloc gives up
     char* block = static_cast<char*>(std::malloc(64u << 20));
+    std::memset(block, 1, 4096);
     write_through(block);
   }
 #endif
