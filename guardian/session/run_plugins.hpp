@@ -12,14 +12,14 @@
 #include <string>
 
 #include "guardian/plugins/plugin_host.hpp"
+#include "guardian/context/run_context.hpp"
 #include "guardian/process/tree_membership.hpp"
-#include "guardian/supervise/run_context.hpp"
 
-namespace guardian::supervise {
+namespace guardian::session {
 
 class RunPlugins {
  public:
-  explicit RunPlugins(RunContext& run);
+  explicit RunPlugins(context::RunContext& run);
   ~RunPlugins();
 
   /// Loads the enabled plugins; refused or failed ones are reported (stderr and log). A
@@ -49,7 +49,7 @@ class RunPlugins {
   void post_resolution_check();
   void check_resolutions();
 
-  RunContext& run_;
+  context::RunContext& run_;
   std::unique_ptr<plugins::PluginHost> host_;
   bool finished_ = false;
 
@@ -65,4 +65,4 @@ class RunPlugins {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::session

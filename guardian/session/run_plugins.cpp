@@ -1,4 +1,4 @@
-#include "guardian/supervise/run_plugins.hpp"
+#include "guardian/session/run_plugins.hpp"
 
 #include <boost/asio/post.hpp>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 #include "guardian/process/exit_status.hpp"
 #include "guardian/report/clock.hpp"
 
-namespace guardian::supervise {
+namespace guardian::session {
 namespace {
 
 using namespace std::chrono_literals;
@@ -25,7 +25,7 @@ std::optional<std::string> plugin_kind_of(const nlohmann::json& line) {
 
 }  // namespace
 
-RunPlugins::RunPlugins(RunContext& run) : run_(run) {}
+RunPlugins::RunPlugins(context::RunContext& run) : run_(run) {}
 
 RunPlugins::~RunPlugins() {
   finish(nullptr);
@@ -232,4 +232,4 @@ nlohmann::json RunPlugins::answer_query(const nlohmann::json& what) const {
   return {{"error", fmt::format("unknown query '{}': ask for status, alerts or snapshots", kind)}};
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::session
