@@ -52,7 +52,7 @@ memory_of() {
 # Plugin libraries mapped into a process (GLib, Beast's TLS, the plugins themselves).
 mapped_of() {
   grep -Eo '(libglib|libgio|libnotify|libssl|libcrypto|jsonfile\.so|websocket\.so|webhook\.so)[^ ]*' "/proc/$1/maps" |
-    sed 's/[-.]so.*//' | sort -u | tr '\n' ' '
+    sed 's/[-.]so.*//' | sort -u | tr '\n' ' ' || true  # none mapped: grep finds nothing
 }
 measure() {  # binary label
   "$1" run --quiet -- "$sleep_bin" 2 &

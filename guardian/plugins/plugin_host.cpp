@@ -31,15 +31,6 @@ struct Outgoing {
   std::string line;
 };
 
-std::string_view level_name(int level) {
-  switch (level) {
-    case GUARDIAN_LOG_DEBUG: return "debug";
-    case GUARDIAN_LOG_INFO: return "info";
-    case GUARDIAN_LOG_WARNING: return "warning";
-    default: return "error";
-  }
-}
-
 }  // namespace
 
 std::string PluginCrash::describe() const {
@@ -97,6 +88,8 @@ struct PluginHost::Shared {
   int crashes = 0;
   bool disabled = false;
   std::optional<std::vector<PluginLoadResult>> prepared;
+  bool launched = false;
+  std::string launch_error;
 
   bool stop_requested = false;
   bool stop_sent = false;
@@ -122,8 +115,7 @@ void PluginHost::set_query_handler(QueryHandler handler) {
 
 void PluginHost::log(const std::string& plugin, int level, const std::string& message) const {
   if (options_.log) return options_.log(plugin, level, message);
-  std::fprintf(stderr, "guardian: plugin %s: %s: %s\n", plugin.c_str(), std::string(level_name(level)).c_str(),
-               message.c_str());
+  log_to_stderr(plugin, level, message);
 }
 
 std::function<bool(pid_t)> PluginHost::host_pids() const {
@@ -220,21 +212,34 @@ bool wants_any(const nlohmann::json& config, const std::set<std::string>& enable
 
 }  // namespace
 
+void PluginHost::launch(const nlohmann::json& plugins_config) {
+  auto& s = *shared_;
+  std::lock_guard lock(s.mutex);
+  if (s.launched) return;
+  s.launched = true;
+  s.config = plugins_config.is_object() ? plugins_config : nlohmann::json::object();
+  if (!wants_any(s.config, options_.enabled_by_default)) {  // a run without plugins starts no host
+    s.finished = true;
+    return;
+  }
+  if (!spawn(s.config, s.launch_error)) s.finished = true;
+  // The load message goes out now: the host starts on it while the caller carries on.
+  while (!s.urgent.empty() && s.urgent.front().line.size() > 0) {
+    if (!send_all(s.socket.get(), s.urgent.front().line)) break;
+    s.urgent.pop_front();
+  }
+}
+
 std::vector<PluginLoadResult> PluginHost::load(const nlohmann::json& plugins_config) {
   auto& s = *shared_;
-  std::string error;
+  launch(plugins_config);
   {
     std::lock_guard lock(s.mutex);
-    s.config = plugins_config.is_object() ? plugins_config : nlohmann::json::object();
-    if (!wants_any(s.config, options_.enabled_by_default)) {  // a run without plugins starts no host
-      s.finished = true;
-      return {};
-    }
-    if (!spawn(s.config, error)) {
-      s.finished = true;
+    if (s.finished) {
+      if (s.launch_error.empty()) return {};  // no plugin wanted
       PluginLoadResult result;
       result.name = "plugin host";
-      result.message = error;
+      result.message = s.launch_error;
       return {result};
     }
   }

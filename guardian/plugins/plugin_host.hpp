@@ -88,6 +88,10 @@ class PluginHost {
   // done. The valid plugins' create() runs afterwards in the host, in parallel with the
   // caller (a create that fails is logged). Call once.
   std::vector<PluginLoadResult> load(const nlohmann::json& plugins_config);
+  // The first half of load(): starts the host and hands it the configuration without
+  // waiting, so it opens the plugins while the caller sets up the rest of the run; the
+  // load() that follows (with the same configuration) only waits. Starts no thread.
+  void launch(const nlohmann::json& plugins_config);
 
   // Queues the event for the host. Never blocks (a short mutex); a full queue drops its oldest.
   void publish(const nlohmann::json& event);

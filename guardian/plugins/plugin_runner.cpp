@@ -25,6 +25,11 @@ std::string_view level_name(int level) {
 
 }  // namespace
 
+void log_to_stderr(const std::string& plugin, int level, const std::string& message) {
+  std::fprintf(stderr, "guardian: plugin %s: %s: %s\n", plugin.c_str(), std::string(level_name(level)).c_str(),
+               message.c_str());
+}
+
 std::string_view to_string(PluginLoadResult::Status status) {
   switch (status) {
     case PluginLoadResult::Status::loaded: return "loaded";
@@ -66,10 +71,7 @@ PluginRunner::PluginRunner(PluginRunnerOptions options)
   if (options_.log) {
     services_->set_log_sink(options_.log);
   } else {
-    services_->set_log_sink([](const std::string& plugin, int level, const std::string& message) {
-      std::fprintf(stderr, "guardian: plugin %s: %s: %s\n", plugin.c_str(), std::string(level_name(level)).c_str(),
-                   message.c_str());
-    });
+    services_->set_log_sink(&log_to_stderr);
   }
   watchdog_ = std::thread([this] { watchdog_loop(); });
 }

@@ -64,6 +64,9 @@ struct PluginLoadResult {
 
 std::string_view to_string(PluginLoadResult::Status status);
 
+// The default log sink: "guardian: plugin <name>: <level>: <message>" on stderr.
+void log_to_stderr(const std::string& plugin, int level, const std::string& message);
+
 // The event envelope every plugin receives: {"kind", "ts" (ISO 8601 UTC, ms), "run_id",
 // ...payload's members}. Kinds in use: "alert" (AlertBus makes those), "level_changed",
 // "report", "run_started", "run_finished". Payload must be an object.

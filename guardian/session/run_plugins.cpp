@@ -43,7 +43,8 @@ nlohmann::json RunPlugins::effective_config(const config::Config& config) {
   return tables;
 }
 
-void RunPlugins::start() {
+void RunPlugins::launch() {
+  if (host_) return;
   plugins::PluginHostOptions options;
   options.open_only_wanted = true;  // a run opens no plugin it will not load (each costs its libraries)
   options.log = [this](const std::string& plugin, int level, const std::string& message) {
@@ -52,6 +53,11 @@ void RunPlugins::start() {
   options.on_crash = [this](const plugins::PluginCrash& crash) { on_plugin_crash(crash); };
   host_ = std::make_unique<plugins::PluginHost>(std::move(options));
   host_->set_query_handler([this](const nlohmann::json& what) { return answer_query(what); });
+  host_->launch(effective_config(run_.config));
+}
+
+void RunPlugins::start() {
+  launch();
   const auto results = host_->load(effective_config(run_.config));
   for (const auto& result : results) {
     // A misspelt key is a usage error, like one in guardian's own tables: nothing starts.

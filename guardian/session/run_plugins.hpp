@@ -22,6 +22,9 @@ class RunPlugins {
   explicit RunPlugins(context::RunContext& run);
   ~RunPlugins();
 
+  /// Starts the plugin host process with the configuration, without waiting: call first, so
+  /// it opens the plugins while the run sets up. Starts no thread.
+  void launch();
   /// Loads the enabled plugins; refused or failed ones are reported (stderr and log). A
   /// configured plugin whose table does not fit its schema throws config::ConfigError (exit 125).
   void start();

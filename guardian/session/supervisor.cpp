@@ -78,6 +78,10 @@ class RunSession {
 
   int run(const std::filesystem::path& program) {
     const std::string& marker = context_.marker_entry;
+    // The plugin host process opens the plugins while the run sets up (no thread yet).
+    plugins_.emplace(context_);
+    plugins_->launch();
+    reaper_.own_when(plugins_->host_pids());  // PluginHost waits for its host itself
     monitor_.emplace(context_, monitor::MonitorSettings::from_config(config_, options_.mode, options_.working_dir));
     context_.monitor = &*monitor_;
     tests_.emplace(context_);  // pytest events (adapters/pytest): failures, running test, report section
@@ -101,9 +105,7 @@ class RunSession {
                    fmt::format("cannot become child subreaper ({}); escaped daemons may outlive the run",
                                error.message()));
     // Plugins run threads: only after the sentinel's fork.
-    plugins_.emplace(context_);
-    plugins_->start();  // the plugin host process: validated before anything else starts
-    reaper_.own_when(plugins_->host_pids());
+    plugins_->start();  // waits for the plugin host's validation: before anything else starts
     plugins_->publish_run_started({{"command", options_.command}, {"mode", options_.mode},
                                    {"run_dir", run_.path.string()}});
 

@@ -42,21 +42,7 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-// Pids of plugin host processes started by the guardian with this pid (their argv says so).
-std::vector<pid_t> plugin_hosts_of(pid_t guardian_pid) {
-  std::vector<pid_t> hosts;
-  const std::string wanted = std::string("__plugin-host") + '\0' + "3" + '\0' + std::to_string(guardian_pid) + '\0';
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(wanted) != std::string::npos) hosts.push_back(std::stoi(name));
-  }
-  return hosts;
-}
-
-// Processes whose command line mentions this test's own directory (the payload's sh -c).
+// Processes (not this test) whose NUL-separated command line contains text.
 std::vector<pid_t> processes_mentioning(const std::string& text) {
   std::vector<pid_t> found;
   for (const auto& entry : fs::directory_iterator("/proc")) {
@@ -67,6 +53,11 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
     if (cmdline.find(text) != std::string::npos && std::stoi(name) != ::getpid()) found.push_back(std::stoi(name));
   }
   return found;
+}
+
+// Pids of plugin host processes started by the guardian with this pid (their argv says so).
+std::vector<pid_t> plugin_hosts_of(pid_t guardian_pid) {
+  return processes_mentioning(std::string("__plugin-host") + '\0' + "3" + '\0' + std::to_string(guardian_pid) + '\0');
 }
 
 fs::path only_run_dir(const fs::path& runs) {
