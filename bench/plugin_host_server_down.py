@@ -119,6 +119,8 @@ def main():
     parser.add_argument("--plugins", required=True)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
+    for name in ("baseline", "guardian", "target", "plugins"):  # runs happen in a temporary directory
+        setattr(args, name, os.path.abspath(getattr(args, name)))
     print(f"SIGKILL of the server -> SERVER_DOWN on a WebSocket client; {args.rounds} rounds each; load "
           f"{os.getloadavg()[0]:.1f}\n")
     print("| binary | p50 | p99 | max |")
