@@ -9,7 +9,7 @@
 namespace guardian::alerts {
 namespace {
 
-constexpr std::array<std::pair<AlertType, std::string_view>, 13> type_names{{
+constexpr std::array<std::pair<AlertType, std::string_view>, 14> type_names{{
     {AlertType::server_down, "SERVER_DOWN"},
     {AlertType::server_up, "SERVER_UP"},
     {AlertType::server_slow, "SERVER_SLOW"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<AlertType, std::string_view>, 13> type_names{{
     {AlertType::permission_error, "PERMISSION_ERROR"},
     {AlertType::level_changed, "LEVEL_CHANGED"},
     {AlertType::critical, "CRITICAL"},
+    {AlertType::plugin_crashed, "PLUGIN_CRASHED"},
 }};
 
 }  // namespace
@@ -64,7 +65,8 @@ Severity default_severity(AlertType type) {
     case AlertType::server_slow:
     case AlertType::resource_warning:
     case AlertType::test_failed:
-    case AlertType::permission_error: return Severity::warning;
+    case AlertType::permission_error:
+    case AlertType::plugin_crashed: return Severity::warning;
     case AlertType::server_down:
     case AlertType::server_flapping:
     case AlertType::server_gave_up:

@@ -27,6 +27,7 @@ enum class AlertType {
   permission_error,
   level_changed,
   critical,  // generic critical condition
+  plugin_crashed,  // the plugin host process died; the run goes on without that plugin
 };
 
 enum class Severity { info, warning, critical };

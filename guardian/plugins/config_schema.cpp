@@ -1,5 +1,7 @@
 #include "guardian/plugins/config_schema.hpp"
 
+#include "guardian/config/suggest.hpp"
+
 #include <fmt/format.h>
 
 namespace guardian::plugins {
@@ -124,7 +126,12 @@ bool validate_config(const ConfigSchema& schema, const nlohmann::json& user, nlo
         if (key.key == name) spec = &key;
       }
       if (spec == nullptr) {
-        error = fmt::format("unknown key '{}' (known keys: {})", name, known_keys(schema));
+        std::vector<std::string> keys;
+        for (const auto& key : schema.keys) keys.push_back(key.key);
+        if (auto close = config::closest_match(name, keys))
+          error = fmt::format("unknown key '{}' — did you mean '{}'? (known keys: {})", name, *close, known_keys(schema));
+        else
+          error = fmt::format("unknown key '{}' (known keys: {})", name, known_keys(schema));
         return false;
       }
       if (!matches(spec->type, value)) {

@@ -58,6 +58,7 @@ std::optional<int> MainCommand::launch(process::OrphanReaper& reaper, process::S
   const auto& options = context_.options;
   process::TreeMembership membership(process::ProcFs{}, ::getpid(), context_.marker_entry);
   membership.exclude_subtree(sentinel.pid());
+  if (helpers_) membership.exclude_subtrees_of(helpers_);
   membership.claim_unmarked_orphans(true);  // everything under guardian belongs to this run
   fleet.exclude_from(membership);
   auto limiter = limits::make_limiter(limits::LimiterRequest{

@@ -35,6 +35,8 @@ class MainCommand {
   /// reported, nothing runs).
   std::optional<int> launch(process::OrphanReaper& reaper, process::Sentinel& sentinel,
                             servers::DevServerFleet& fleet, std::function<void()> finished);
+  /// Processes of guardian's own (the plugin host) that the command's tree never includes.
+  void exclude_subtrees_of(std::function<bool(pid_t)> is_helper) { helpers_ = std::move(is_helper); }
 
   bool running() const { return command_ && command_->running(); }
   pid_t pid() const { return command_ ? command_->pid() : -1; }
@@ -56,6 +58,7 @@ class MainCommand {
   std::size_t processes_signalled() const { return command_ ? command_->processes_signalled() : 0; }
 
  private:
+  std::function<bool(pid_t)> helpers_;
   std::optional<int> launch_failed(const std::error_code& error);
   void on_timeout();
   void on_ceiling_breach(const limits::Breach& breach);

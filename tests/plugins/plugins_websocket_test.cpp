@@ -6,13 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
 
-using guardian::plugins::PluginHost;
+using guardian::plugins::PluginRunner;
 using guardian::plugins::PluginLoadResult;
 using guardian::testing::CapturedLog;
 using guardian::testing::Subprocess;
@@ -34,7 +34,7 @@ class WebSocketTest : public ::testing::Test {
   PluginLoadResult start(nlohmann::json config) {
     config["port"] = 0;
     config["port_file"] = (root_ / "port").string();
-    host_ = std::make_unique<PluginHost>(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
+    host_ = std::make_unique<PluginRunner>(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
     for (auto& r : host_->load({{"websocket", config}})) {
       if (r.name == "websocket") {
         if (r.status == PluginLoadResult::Status::loaded) {
@@ -67,7 +67,7 @@ class WebSocketTest : public ::testing::Test {
 
   fs::path root_;
   CapturedLog log_;
-  std::unique_ptr<PluginHost> host_;
+  std::unique_ptr<PluginRunner> host_;
   int port_ = 0;
 };
 

@@ -80,7 +80,7 @@ TEST(ConfigSchema, SafeDumpSurvivesInvalidUtf8) {
 
 }  // namespace
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 
 namespace {
 
