@@ -157,13 +157,13 @@ int serve(const config::Config& config, std::vector<ServerSpec> specs) {
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options.runs_dir);
+    run = report::RunDirectory::create(options.runs_dir, options.shared_run_files);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;
   }
   report.run_id = run.run_id;
-  report::EventLog log(run.path / "events.jsonl");
+  report::EventLog log(run.path / "events.jsonl", run.file_mode);
   int code = 0;
   {
     ServeSession session(options, config, run, log, console, report);
@@ -172,8 +172,8 @@ int serve(const config::Config& config, std::vector<ServerSpec> specs) {
   report.ended_at = std::chrono::system_clock::now();
   auto report_path = run.path / "report.json";
   std::string error;
-  if (!report.write(report_path, error)) console.error(error + ".");
-  if (options.report_copy && !report.write(*options.report_copy, error)) console.error(error + ". Check the --report path.");
+  if (!report.write(report_path, error, run.file_mode)) console.error(error + ".");
+  if (options.report_copy && !report.write(*options.report_copy, error, run.file_mode)) console.error(error + ". Check the --report path.");
   console.info(fmt::format("served for {:.1f}s · exit {} · report {}",
                            std::chrono::duration<double>(report.ended_at - report.started_at).count(), code,
                            report_path.string()));

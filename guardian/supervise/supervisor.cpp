@@ -416,13 +416,13 @@ int Supervisor::run() {
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options_.runs_dir);
+    run = report::RunDirectory::create(options_.runs_dir, options_.shared_run_files);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;
   }
   report.run_id = run.run_id;
-  report::EventLog log(run.path / "events.jsonl");
+  report::EventLog log(run.path / "events.jsonl", run.file_mode);
 
   int code = 0;
   const char* path_variable = std::getenv("PATH");
@@ -440,8 +440,8 @@ int Supervisor::run() {
   report.ended_at = std::chrono::system_clock::now();
   auto report_path = run.path / "report.json";
   std::string error;
-  if (!report.write(report_path, error)) console.error(error + ". The run itself is unaffected.");
-  if (options_.report_copy && !report.write(*options_.report_copy, error))
+  if (!report.write(report_path, error, run.file_mode)) console.error(error + ". The run itself is unaffected.");
+  if (options_.report_copy && !report.write(*options_.report_copy, error, run.file_mode))
     console.error(error + ". Check the --report path.");
   console.info(report.summary_line(report_path));
   return code;
