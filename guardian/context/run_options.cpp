@@ -1,8 +1,8 @@
-#include "guardian/supervise/run_options.hpp"
+#include "guardian/context/run_options.hpp"
 
 #include "guardian/report/run_report.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 
 RunOptions RunOptions::from_config(const config::Config& config, std::vector<std::string> command) {
   RunOptions options;
@@ -22,4 +22,4 @@ RunOptions RunOptions::from_config(const config::Config& config, std::vector<std
   return options;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::context
