@@ -45,11 +45,11 @@ nlohmann::json RunReport::to_json() const {
   return out;
 }
 
-bool RunReport::write(const std::filesystem::path& path, std::string& error, mode_t mode) const {
+bool RunReport::write(const std::filesystem::path& path, std::string& error, mode_t file_mode) const {
   std::string text = to_json().dump(2) + "\n";
   auto temp = path;
   temp += fmt::format(".tmp{}", ::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, file_mode);
   if (fd < 0) {
     error = fmt::format("writing the report '{}': {}", path.string(), std::strerror(errno));
     return false;

@@ -39,8 +39,8 @@ struct RunReport {
 
   nlohmann::json to_json() const;
   /// Writes atomically (temp file + rename). Returns false with `error` on failure.
-  /// Writes atomically (temp file, rename), the file created with `mode` (private by default).
-  bool write(const std::filesystem::path& path, std::string& error, mode_t mode = 0600) const;
+  /// Writes atomically (temp file, rename), the file created with `file_mode` (private by default).
+  bool write(const std::filesystem::path& path, std::string& error, mode_t file_mode = 0600) const;
   /// The one human line at the end.
   std::string summary_line(const std::filesystem::path& report_path) const;
 };

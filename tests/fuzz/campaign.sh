@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # A long fuzzing campaign over every target (figures in RELIABILITY.md), at the lowest CPU
 # priority so it never competes with anything else on the machine:
-#   tests/fuzz/campaign.sh <build-fuzz dir> <seconds per target> [out dir]
+#   tests/fuzz/campaign.sh <build-fuzz dir> <seconds per target> [out dir] [target...]
 # Each target fuzzes from its seed corpus and regression inputs into <out>/<target>/corpus;
 # libFuzzer's final statistics and the coverage of the grown corpus go to <out>/<target>.log.
 set -euo pipefail
 build=$(cd "$1" && pwd) seconds=$2
 out=${3:-$build/fuzz-campaign}
+shift $(($# < 3 ? $# : 3))
+only=" $* "  # targets to run (all when none named)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for fuzzer in "$build"/tests/fuzz/fuzz_*; do
   [[ -x "$fuzzer" && -f "$fuzzer" ]] || continue
   name=${fuzzer##*/fuzz_}
+  [[ "$only" == "  " || "$only" == *" $name "* ]] || continue
   mkdir -p "$out/$name/corpus" "$out/$name/crashes"
   seeds=()
   for d in "$here/corpus/$name" "$here/regressions/$name"; do [[ -d "$d" ]] && seeds+=("$d"); done
