@@ -27,7 +27,7 @@ struct TomlTextProblem {
 /// What TOML 1.0 forbids and toml++ 3.3.0 does not handle safely: a non-ASCII character outside
 /// strings and comments (its whitespace test reaches __builtin_unreachable() for U+00A1..U+0499
 /// and others), and a table header whose name does not start with a key (an assertion in
-/// parse_key: "[=", "[\t]", "[.").
+/// parse_key: "[=", "[\\t]" (a backslash), "[.").
 std::optional<TomlTextProblem> toml_text_problem(std::string_view text);
 
 }  // namespace guardian::config

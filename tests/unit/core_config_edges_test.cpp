@@ -112,7 +112,7 @@ TEST(ConfigEdges, NonAsciiOutsideStringsNeverReachesToml) {
 
 TEST(ConfigEdges, TableHeadersWithoutANameNeverReachToml) {
   // Each trips an assertion in toml++ 3.3.0's parse_key.
-  for (const char* bad : {"[=", "[\t]", "[.", "[[=", "[#", " [\n", "[[ #"}) {
+  for (const char* bad : {"[=", "[\\t]", "[.", "[[=", "[#", " [\n", "[[ #"}) {
     auto problem = toml_text_problem(bad);
     EXPECT_TRUE(problem.has_value()) << bad;
     EXPECT_NE(load_error(bad).find("table header must start with a name"), std::string::npos) << bad;
