@@ -106,6 +106,12 @@ bool parse_config_schema(std::string_view schema_json, ConfigSchema& schema, std
     if (entry.contains("description") && entry["description"].is_string()) {
       key.description = entry["description"].get<std::string>();
     }
+    // value("required", false) would throw on a non-boolean (found by fuzz_plugin_config).
+    if (entry.contains("required") && !entry["required"].is_boolean()) {
+      error = fmt::format("its config schema gives key '{}' a \"required\" that is not true or false: {}", key.key,
+                          safe_dump(entry["required"]));
+      return false;
+    }
     key.required = entry.value("required", false);
     schema.keys.push_back(std::move(key));
   }

@@ -301,13 +301,13 @@ int run_session(const config::Config& config, const context::RunOptions& options
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options.runs_dir);
+    run = report::RunDirectory::create(options.runs_dir, options.shared_run_files);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;
   }
   report.run_id = run.run_id;
-  report::EventLog log(run.path / "events.jsonl");
+  report::EventLog log(run.path / "events.jsonl", run.file_mode);
 
   const bool serving = !program && !not_found;
   int code = 0;
@@ -324,8 +324,8 @@ int run_session(const config::Config& config, const context::RunOptions& options
   report.ended_at = std::chrono::system_clock::now();
   auto report_path = run.path / "report.json";
   std::string error;
-  if (!report.write(report_path, error)) console.error(error + ". The run itself is unaffected.");
-  if (options.report_copy && !report.write(*options.report_copy, error))
+  if (!report.write(report_path, error, run.file_mode)) console.error(error + ". The run itself is unaffected.");
+  if (options.report_copy && !report.write(*options.report_copy, error, run.file_mode))
     console.error(error + ". Check the --report path.");
   if (serving)
     console.info(fmt::format("served for {:.1f}s · exit {} · report {}",
