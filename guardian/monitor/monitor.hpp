@@ -107,6 +107,10 @@ class Monitor {
 
  private:
   void check();
+  /// A sample the limiter took (the watchdog's): the CPU and memory thresholds read it.
+  /// Returns true when the next sample should come soon (a reading to confirm).
+  bool observe_tree(const limits::TreeUsage& usage, SteadyTime now);
+  void feed_thresholds(const TreeReading& reading, SteadyTime now);
   void schedule(SteadyTime now);
   void arm(SteadyTime at);
   void announce(const std::optional<LevelChange>& change);
@@ -132,6 +136,8 @@ class Monitor {
   ProcessActions actions_;
   boost::asio::steady_timer timer_;
   std::optional<Sampler> sampler_;
+  limits::Limiter* limiter_ = nullptr;
+  bool streamed_ = false;  // the limiter handed the last sample to observe_tree()
   std::optional<ProcessWalker> walker_;
   SteadyTime started_at_;
   SteadyTime armed_for_{};
