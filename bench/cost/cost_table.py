@@ -9,7 +9,8 @@ measured side by side on the same shared machine:
   3. a psutil monitor of the same tree at 500 ms against guardian pinned at CRITICAL;
   4. a CPU breach starting at NORMAL: time until the monitor is at CRITICAL;
   5. idle: guardian supervising uvicorn (run and serve --health), CPU per minute, against
-     supervisord (Debian's `supervisor`) supervising the same uvicorn.
+     supervisord (Debian's `supervisor`) supervising the same uvicorn;
+  6. the watchdog's memory-ceiling kill: how far past --memory 64M a fast allocator gets.
 
 Prints numbers; asserts nothing.
   cost_table.py --build BUILD [--baseline GUARDIAN_BINARY] [--seconds 60] [--rows 1,2,3,4,5]
@@ -178,12 +179,38 @@ def idle_supervisors(binaries, seconds):
             print("   supervisord: not installed (apt-get install supervisor)")
 
 
+def memory_overshoot(build, binaries, count):
+    helper = os.path.join(build, "bench/limits_ceilings/limits_breach_helper")
+    if not os.path.exists(helper):
+        print("\n6. memory overshoot: build limits_breach_helper (-DGUARDIAN_BUILD_BENCH=ON)")
+        return
+    print(f"\n6. memory-ceiling kill on the watchdog, --memory 64M, the payload allocating 1 MiB per ms past the "
+          f"ceiling (limits_breach_helper), {count} runs each: how far it got (MiB) and exit codes")
+    for name, binary in binaries:
+        reached, codes, rates = [], [], []
+        for _ in range(count):
+            with tempfile.TemporaryDirectory() as work:
+                stamp = os.path.join(work, "stamp")
+                code = subprocess.run([binary, "run", "--quiet", "--limits-backend", "watchdog", "--memory", "64M",
+                                       "--", helper, "64", stamp, "256"], cwd=work, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL).returncode
+                cross, last, mb = open(stamp).read().split()
+                reached.append(int(mb))
+                codes.append(code)
+                if int(mb) > 64 and int(last) > int(cross):
+                    rates.append((int(mb) - 64) / ((int(last) - int(cross)) / 1e9))
+        over = [100.0 * (r - 64) / 64 for r in reached]
+        print(f"   {name:10} median {statistics.median(reached)} MiB (+{statistics.median(over):.0f} %), max "
+              f"{max(reached)}; fill past the ceiling ~{statistics.median(rates) if rates else 0:.0f} MiB/s; "
+              f"exit {sorted(set(codes))}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", required=True)
     parser.add_argument("--baseline", help="a second guardian binary measured in the same run (e.g. main's)")
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--rows", default="1,2,4,5")
+    parser.add_argument("--rows", default="1,2,4,5,6")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--breaches", type=int, default=5)
     args = parser.parse_args()
@@ -200,6 +227,8 @@ def main():
         breach_latency(build, binaries, args.breaches)
     if "5" in rows:
         idle_supervisors(binaries, args.seconds)
+    if "6" in rows:
+        memory_overshoot(build, binaries, args.breaches * 2)
     print(f"\nload {os.getloadavg()[0]:.2f} at the end")
 
 
