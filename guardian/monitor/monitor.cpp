@@ -8,7 +8,7 @@
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/limiter.hpp"
 #include "guardian/report/clock.hpp"
-#include "guardian/supervise/run_context.hpp"
+#include "guardian/context/run_context.hpp"
 
 namespace guardian::monitor {
 namespace {
@@ -55,7 +55,7 @@ void Monitor::HeavyPhase::end() {
   });
 }
 
-Monitor::Monitor(supervise::RunContext& run, MonitorSettings settings)
+Monitor::Monitor(context::RunContext& run, MonitorSettings settings)
     : run_(run),
       settings_(std::move(settings)),
       progressive_(settings_.progressive, Clock::now()),

@@ -44,7 +44,7 @@
 namespace guardian::limits {
 class Limiter;
 }
-namespace guardian::supervise {
+namespace guardian::context {
 struct RunContext;
 }
 
@@ -52,7 +52,7 @@ namespace guardian::monitor {
 
 class Monitor {
  public:
-  Monitor(supervise::RunContext& run, MonitorSettings settings);
+  Monitor(context::RunContext& run, MonitorSettings settings);
   ~Monitor();
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -127,7 +127,7 @@ class Monitor {
   void begin_reports();
   void report(const Snapshot& snapshot, SteadyTime now);
 
-  supervise::RunContext& run_;
+  context::RunContext& run_;
   MonitorSettings settings_;
   ProgressiveMonitor progressive_;
   ThresholdSet thresholds_;

@@ -1,4 +1,4 @@
-#include "guardian/supervise/server_serve.hpp"
+#include "guardian/servers/server_serve.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -14,17 +14,17 @@
 #include "guardian/report/event_log.hpp"
 #include "guardian/report/run_directory.hpp"
 #include "guardian/report/run_report.hpp"
-#include "guardian/supervise/run_context.hpp"
-#include "guardian/supervise/server_fleet.hpp"
+#include "guardian/context/run_context.hpp"
+#include "guardian/servers/server_fleet.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 namespace exit_code = process::exit_code;
 
 class ServeSession {
  public:
-  ServeSession(const RunOptions& options, const config::Config& config, const report::RunDirectory& run,
+  ServeSession(const context::RunOptions& options, const config::Config& config, const report::RunDirectory& run,
                report::EventLog& log, const report::Console& console, report::RunReport& report)
       : run_(run),
         console_(console),
@@ -131,7 +131,7 @@ class ServeSession {
   report::RunReport& report_;
   boost::asio::io_context io_;
   alerts::AlertBus alerts_;
-  RunContext context_;
+  context::RunContext context_;
   process::Sentinel sentinel_;
   process::OrphanReaper reaper_;
   boost::asio::signal_set signals_;
@@ -145,7 +145,7 @@ class ServeSession {
 int serve(const config::Config& config, std::vector<ServerSpec> specs) {
   std::vector<std::string> command = {"guardian", "serve"};
   for (const auto& spec : specs) command.push_back(spec.name);
-  RunOptions options = RunOptions::from_config(config, command);
+  context::RunOptions options = context::RunOptions::from_config(config, command);
   report::Console console(options.quiet);
   report::RunReport report;
   report.command = specs.size() == 1 ? specs.front().argv : command;
@@ -180,4 +180,4 @@ int serve(const config::Config& config, std::vector<ServerSpec> specs) {
   return code;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

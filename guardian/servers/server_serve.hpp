@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "guardian/config/config.hpp"
-#include "guardian/supervise/server_spec.hpp"
+#include "guardian/servers/server_spec.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 /// Serves until SIGINT/SIGTERM/SIGHUP (exit 0 once the servers stopped), until a server
 /// gives up (exit 125) or until every server ended for good by its restart policy (its
 /// exit code). Returns guardian's exit code.
 int serve(const config::Config& config, std::vector<ServerSpec> specs);
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

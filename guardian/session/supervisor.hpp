@@ -3,19 +3,19 @@
 // (the command, the orphan reaper, signals, timers, the sampler) and turns what happens
 // into the event log, the run report and guardian's exit code.
 #include "guardian/config/config.hpp"
-#include "guardian/supervise/run_options.hpp"
+#include "guardian/context/run_options.hpp"
 
-namespace guardian::supervise {
+namespace guardian::session {
 
 class Supervisor {
  public:
-  Supervisor(RunOptions options, const config::Config& config);
+  Supervisor(context::RunOptions options, const config::Config& config);
   /// Runs to the end; returns guardian's exit code (see process::exit_code).
   int run();
 
  private:
-  RunOptions options_;
+  context::RunOptions options_;
   const config::Config& config_;
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::session

@@ -1,4 +1,4 @@
-#include "guardian/supervise/server_run.hpp"
+#include "guardian/servers/server_run.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -7,7 +7,7 @@
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/process/exit_status.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 // Probes follow the monitor's level (NORMAL 5s, INTENSIVE 1s, CRITICAL 500ms), but IDLE
@@ -23,7 +23,7 @@ monitor::Severity to_monitor(alerts::Severity severity) {
 
 }  // namespace
 
-RunServers::RunServers(RunContext& context, process::OrphanReaper& reaper, process::Sentinel& sentinel)
+RunServers::RunServers(context::RunContext& context, process::OrphanReaper& reaper, process::Sentinel& sentinel)
     : context_(context), reaper_(reaper), sentinel_(sentinel) {}
 
 std::optional<int> RunServers::start_and_wait() {
@@ -139,4 +139,4 @@ std::optional<int> RunServers::finish() {
   return std::nullopt;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

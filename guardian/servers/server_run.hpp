@@ -11,14 +11,14 @@
 #include "guardian/process/orphan_reaper.hpp"
 #include "guardian/process/sentinel.hpp"
 #include "guardian/process/tree_membership.hpp"
-#include "guardian/supervise/run_context.hpp"
-#include "guardian/supervise/server_fleet.hpp"
+#include "guardian/context/run_context.hpp"
+#include "guardian/servers/server_fleet.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 class RunServers {
  public:
-  RunServers(RunContext& context, process::OrphanReaper& reaper, process::Sentinel& sentinel);
+  RunServers(context::RunContext& context, process::OrphanReaper& reaper, process::Sentinel& sentinel);
 
   bool empty() const { return !fleet_ || fleet_->empty(); }
   /// Starts the configured servers and drives the loop until all are healthy. Empty: ready
@@ -43,7 +43,7 @@ class RunServers {
  private:
   std::optional<int> stop_before_command(int code, const std::string& outcome);
 
-  RunContext& context_;
+  context::RunContext& context_;
   process::OrphanReaper& reaper_;
   process::Sentinel& sentinel_;
   std::optional<ServerFleet> fleet_;
@@ -53,4 +53,4 @@ class RunServers {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // level listeners outlive nothing
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

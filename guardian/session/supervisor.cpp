@@ -1,4 +1,4 @@
-#include "guardian/supervise/supervisor.hpp"
+#include "guardian/session/supervisor.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -27,14 +27,14 @@
 #include "guardian/report/event_log.hpp"
 #include "guardian/report/run_directory.hpp"
 #include "guardian/report/run_report.hpp"
-#include "guardian/supervise/run_context.hpp"
-#include "guardian/supervise/run_plugins.hpp"
-#include "guardian/supervise/server_run.hpp"
+#include "guardian/context/run_context.hpp"
+#include "guardian/session/run_plugins.hpp"
+#include "guardian/servers/server_run.hpp"
 #include "guardian/supervise/supervised_command.hpp"
 
 extern char** environ;
 
-namespace guardian::supervise {
+namespace guardian::session {
 namespace {
 
 using namespace std::chrono_literals;
@@ -60,7 +60,7 @@ std::uint64_t to_ms(const timeval& tv) {
 // One run from launch to report. Lives on the stack of Supervisor::run().
 class RunSession {
  public:
-  RunSession(const RunOptions& options, const config::Config& config, report::RunDirectory run,
+  RunSession(const context::RunOptions& options, const config::Config& config, report::RunDirectory run,
              report::EventLog& log, const report::Console& console, report::RunReport& report)
       : options_(options),
         config_(config),
@@ -141,7 +141,7 @@ class RunSession {
     if (terminal_) spec.foreground_terminal_fd = terminal_->fd();
 
     command_.emplace(io_, "main", std::move(spec), std::move(limiter), options_.kill_after,
-                     SupervisedCommand::Callbacks{
+                     supervise::SupervisedCommand::Callbacks{
                          [this](const ExitStatus& status) { on_command_exit(status); },
                          [this] { on_tree_finished(); }});
 
@@ -373,7 +373,7 @@ class RunSession {
     return report_.exit_code;
   }
 
-  const RunOptions& options_;
+  const context::RunOptions& options_;
   const config::Config& config_;
   report::RunDirectory run_;
   report::EventLog& log_;
@@ -381,15 +381,15 @@ class RunSession {
   report::RunReport& report_;
   boost::asio::io_context io_;
   alerts::AlertBus alerts_;
-  RunContext context_;
+  context::RunContext context_;
   process::Sentinel sentinel_;
   process::OrphanReaper reaper_;
   std::optional<process::ForegroundTerminal> terminal_;
   std::optional<process::JobControl> job_control_;
   std::optional<RunPlugins> plugins_;
-  std::optional<SupervisedCommand> command_;
+  std::optional<supervise::SupervisedCommand> command_;
   std::optional<monitor::Monitor> monitor_;  // after command_: it samples command_'s limiter
-  std::optional<RunServers> servers_;
+  std::optional<servers::RunServers> servers_;
   std::optional<adapters::pytest::PytestAdapter> tests_;
   std::optional<adapters::ci::CiRun> ci_;
   boost::asio::signal_set signals_;
@@ -401,7 +401,7 @@ class RunSession {
 
 }  // namespace
 
-Supervisor::Supervisor(RunOptions options, const config::Config& config)
+Supervisor::Supervisor(context::RunOptions options, const config::Config& config)
     : options_(std::move(options)), config_(config) {}
 
 int Supervisor::run() {
@@ -447,4 +447,4 @@ int Supervisor::run() {
   return code;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::session

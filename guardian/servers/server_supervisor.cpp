@@ -1,4 +1,4 @@
-#include "guardian/supervise/server_supervisor.hpp"
+#include "guardian/servers/server_supervisor.hpp"
 
 #include <unistd.h>
 
@@ -10,11 +10,11 @@
 #include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
 #include "guardian/process/tree_membership.hpp"
-#include "guardian/supervise/server_text.hpp"
+#include "guardian/servers/server_text.hpp"
 
 extern char** environ;
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -25,7 +25,7 @@ constexpr std::size_t kReportLines = 30;  // output lines in the run report
 
 }  // namespace
 
-ServerSupervisor::ServerSupervisor(RunContext& context, ServerSpec spec, ServerHooks hooks,
+ServerSupervisor::ServerSupervisor(context::RunContext& context, ServerSpec spec, ServerHooks hooks,
                                    std::function<void()> changed)
     : context_(context),
       spec_(std::move(spec)),
@@ -139,7 +139,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
   if (auto kill_file = limiter->kill_file(); !kill_file.empty() && hooks_.watch_kill_file)
     hooks_.watch_kill_file(kill_file);
   command_.emplace(context_.io, spec_.name, std::move(launch), std::move(limiter), spec_.stop_grace,
-                   SupervisedCommand::Callbacks{[this](const process::ExitStatus& status) { on_exit(status); },
+                   supervise::SupervisedCommand::Callbacks{[this](const process::ExitStatus& status) { on_exit(status); },
                                                 [this] { on_finished(); }});
   if (auto error = command_->start()) {
     output_.abandon();
@@ -307,4 +307,4 @@ void ServerSupervisor::publish_state(const health::ProbeResult* probe) const {
                               {"probe", probe ? probe_json(*probe) : nlohmann::json()}});
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

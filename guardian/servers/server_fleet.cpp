@@ -1,12 +1,12 @@
-#include "guardian/supervise/server_fleet.hpp"
+#include "guardian/servers/server_fleet.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
-ServerFleet::ServerFleet(RunContext& context, std::vector<ServerSpec> specs, ServerHooks hooks)
+ServerFleet::ServerFleet(context::RunContext& context, std::vector<ServerSpec> specs, ServerHooks hooks)
     : context_(context) {
   for (auto& spec : specs)
     servers_.push_back(std::make_unique<ServerSupervisor>(context, std::move(spec), hooks, [this] { changed(); }));
@@ -126,4 +126,4 @@ nlohmann::json ServerFleet::report() const {
   return out;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

@@ -10,17 +10,17 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "guardian/supervise/run_context.hpp"
-#include "guardian/supervise/server_spec.hpp"
-#include "guardian/supervise/server_supervisor.hpp"
+#include "guardian/context/run_context.hpp"
+#include "guardian/servers/server_spec.hpp"
+#include "guardian/servers/server_supervisor.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 class ServerFleet {
  public:
   enum class Readiness { ready, failed, interrupted };
 
-  ServerFleet(RunContext& context, std::vector<ServerSpec> specs, ServerHooks hooks);
+  ServerFleet(context::RunContext& context, std::vector<ServerSpec> specs, ServerHooks hooks);
   ~ServerFleet();
 
   bool empty() const { return servers_.empty(); }
@@ -56,7 +56,7 @@ class ServerFleet {
   void changed();
   void evaluate();
 
-  RunContext& context_;
+  context::RunContext& context_;
   std::vector<std::unique_ptr<ServerSupervisor>> servers_;
   std::vector<bool> gave_up_reported_;
   std::function<void(ServerSupervisor&)> on_gave_up_;
@@ -68,4 +68,4 @@ class ServerFleet {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

@@ -8,7 +8,7 @@
 
 #include "guardian/config/config.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 
 struct RunOptions {
   std::vector<std::string> command;
@@ -23,4 +23,4 @@ struct RunOptions {
   static RunOptions from_config(const config::Config& config, std::vector<std::string> command);
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::context

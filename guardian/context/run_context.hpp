@@ -12,13 +12,13 @@
 #include "guardian/report/console.hpp"
 #include "guardian/report/event_log.hpp"
 #include "guardian/report/run_report.hpp"
-#include "guardian/supervise/run_options.hpp"
+#include "guardian/context/run_options.hpp"
 
 namespace guardian::monitor {
 class Monitor;  // guardian/monitor/monitor.hpp
 }
 
-namespace guardian::supervise {
+namespace guardian::context {
 
 struct RunContext {
   boost::asio::io_context& io;
@@ -44,4 +44,4 @@ struct RunContext {
   std::function<void(const std::string& kind, const nlohmann::json& payload)> observe = nullptr;
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::context
