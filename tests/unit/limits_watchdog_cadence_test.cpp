@@ -21,6 +21,13 @@ CadenceSettings two_cpus() {
   return settings;
 }
 
+// A watchdog on 2 CPUs enforcing a memory ceiling only.
+WatchdogCadence memory_cadence(std::uint64_t ceiling_bytes) {
+  CadenceSettings settings = two_cpus();
+  settings.memory_ceiling_bytes = ceiling_bytes;
+  return WatchdogCadence(settings);
+}
+
 TEST(LimitsWatchdogCadence, FarBelowTheDefaultCeilingsItSamplesOnceASecond) {
   // dev mode on a 2-CPU, 24 GiB machine: 75 % of the CPUs, 80 % of the RAM.
   CadenceSettings settings = two_cpus();
@@ -33,23 +40,15 @@ TEST(LimitsWatchdogCadence, FarBelowTheDefaultCeilingsItSamplesOnceASecond) {
 }
 
 TEST(LimitsWatchdogCadence, NearTheMemoryCeilingItSamplesAsOftenAsBefore) {
-  CadenceSettings settings = two_cpus();
-  settings.memory_ceiling_bytes = 4 * GiB;
-  WatchdogCadence cadence(settings);
   auto t = WatchdogCadence::Clock::time_point{};
   // 1 GiB of headroom fills in 1/16 s at 2 × 8 GiB/s: the fastest cadence (as before).
-  EXPECT_EQ(cadence.next(t, 3 * GiB, 0, false), microseconds(200ms));
+  EXPECT_EQ(memory_cadence(4 * GiB).next(t, 3 * GiB, 0, false), microseconds(200ms));
   // 12 GiB of headroom on a 16 GiB ceiling would take 0.75 s.
-  CadenceSettings big = settings;
-  big.memory_ceiling_bytes = 16 * GiB;
-  WatchdogCadence roomy(big);
-  EXPECT_EQ(roomy.next(t, 4 * GiB, 0, false), microseconds(750ms));
+  EXPECT_EQ(memory_cadence(16 * GiB).next(t, 4 * GiB, 0, false), microseconds(750ms));
 }
 
 TEST(LimitsWatchdogCadence, ASteadyFillIsSampledWhenItShouldCross) {
-  CadenceSettings settings = two_cpus();
-  settings.memory_ceiling_bytes = 64 * MiB;
-  WatchdogCadence cadence(settings);
+  WatchdogCadence cadence = memory_cadence(64 * MiB);
   auto t = WatchdogCadence::Clock::time_point{};
   EXPECT_EQ(cadence.next(t, 10 * MiB, 0, false), microseconds(200ms));
   // 200 MiB/s: 40 MiB in 200 ms, 14 MiB left = 70 ms.
