@@ -10,7 +10,8 @@ measured side by side on the same shared machine:
   4. a CPU breach starting at NORMAL: time until the monitor is at CRITICAL;
   5. idle: guardian supervising uvicorn (run and serve --health), CPU per minute, against
      supervisord (Debian's `supervisor`) supervising the same uvicorn;
-  6. the watchdog's memory-ceiling kill: how far past --memory 64M a fast allocator gets.
+  6. the watchdog's memory-ceiling kill: how far past --memory 64M a fast allocator gets;
+  7. the watchdog's CPU duty cycle: a spinner's average under --cpu 5% and 10%.
 
 Prints numbers; asserts nothing.
   cost_table.py --build BUILD [--baseline GUARDIAN_BINARY] [--seconds 60] [--rows 1,2,3,4,5]
@@ -207,12 +208,29 @@ def memory_overshoot(build, binaries, count):
               f"exit {sorted(set(codes))}")
 
 
+def duty_cycle_accuracy(build, binaries, seconds=10):
+    target = os.path.join(build, "tests/target/guardian-target")
+    print(f"\n7. CPU duty cycle on the watchdog: a 2-thread spinner for {seconds} s under --cpu 5% and 10% of a core; "
+          "the tree's CPU (the report's usage_usec) over the run's wall time")
+    for share in ("5%", "10%"):
+        for name, binary in binaries:
+            with tempfile.TemporaryDirectory() as work:
+                report = os.path.join(work, "report.json")
+                start = time.monotonic()
+                subprocess.run([binary, "run", "--quiet", "--limits-backend", "watchdog", "--cpu", share, "--report",
+                                report, "--", target, "spin", "2", str(seconds)], cwd=work,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                wall = time.monotonic() - start
+                usage = json.load(open(report))["enforcement"]["cpu"]["usage_usec"] / 1e6
+                print(f"   --cpu {share:4} {name:10} {100 * usage / wall:5.1f} % of a core")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", required=True)
     parser.add_argument("--baseline", help="a second guardian binary measured in the same run (e.g. main's)")
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--rows", default="1,2,4,5,6")
+    parser.add_argument("--rows", default="1,2,4,5,6,7")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--breaches", type=int, default=5)
     args = parser.parse_args()
@@ -231,6 +249,8 @@ def main():
         idle_supervisors(binaries, args.seconds)
     if "6" in rows:
         memory_overshoot(build, binaries, args.breaches * 2)
+    if "7" in rows:
+        duty_cycle_accuracy(build, binaries)
     print(f"\nload {os.getloadavg()[0]:.2f} at the end")
 
 
