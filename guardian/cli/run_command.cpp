@@ -5,7 +5,8 @@
 #include "guardian/cli/subcommand.hpp"
 #include "guardian/process/exit_status.hpp"
 #include "guardian/servers/server_spec.hpp"
-#include "guardian/session/supervisor.hpp"
+#include "guardian/context/run_options.hpp"
+#include "guardian/session/session.hpp"
 
 namespace guardian::cli {
 
@@ -26,8 +27,7 @@ Subcommand add_run_command(CLI::App& app, GlobalOptions& global) {
             auto config = load_config(global, *flags);
             servers->apply_to(config);
             servers::ServerSpec::all_from_config(config);  // a bad [servers.*] fails here, before anything starts
-            session::Supervisor supervisor(context::RunOptions::from_config(config, std::move(*command)), config);
-            return supervisor.run();
+            return session::run_command(config, context::RunOptions::from_config(config, std::move(*command)));
           }};
 }
 

@@ -42,6 +42,9 @@ struct RunContext {
   // restarts and its last health probe after each step); set by RunPlugins, empty when
   // no plugins run. Call on the run's thread.
   std::function<void(const std::string& kind, const nlohmann::json& payload)> observe = nullptr;
+  // A limits backend that fell back or enforces less than asked (make_limiter's `warn`):
+  // said once per run, however many commands and servers ask for a limiter.
+  std::function<void(const std::string& event, const std::string& message)> limits_fallback = nullptr;
 };
 
 }  // namespace guardian::context

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "guardian/config/quantity.hpp"
-#include "guardian/limits/limiter.hpp"
 #include "guardian/report/clock.hpp"
 #include "guardian/context/run_context.hpp"
 
@@ -26,14 +25,6 @@ constexpr std::size_t kKeptTransitions = 100;
 std::string metric_title(const std::string& metric) {
   if (metric.starts_with("disk:")) return "disk " + metric.substr(5);
   return metric;
-}
-
-std::string describe(const ConditionChange& change) {
-  if (change.metric.starts_with("disk:"))
-    return fmt::format("disk {} {:.0f}% used ({} at {:.0f}%)", change.metric.substr(5), change.value_percent,
-                       change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
-  return fmt::format("{} at {:.0f}% of the ceiling ({} at {:.0f}%)", change.metric, change.value_percent,
-                     change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
 }
 
 }  // namespace
@@ -79,15 +70,11 @@ void Monitor::on_run_thread(F&& f) {
   boost::asio::dispatch(run_.io, std::forward<F>(f));
 }
 
-void Monitor::watch(limits::Limiter& limiter, process::TreeMembership members) {
+void Monitor::watch(Sampler::TreeSource tree, process::TreeMembership members, ProcessWalker::IsRoot is_root) {
   SamplerOptions sampler_options;
   sampler_options.disks = settings_.disks;
-  sampler_.emplace([&limiter] { return limiter.sample(); }, std::move(sampler_options));
-  walker_.emplace(std::move(members));
-  // A backend that samples on its own (the watchdog) feeds the thresholds between checks:
-  // a breach is seen at the watchdog's cadence, not the level's.
-  limiter_ = &limiter;
-  limiter.on_sample([this](const limits::TreeUsage& usage, SteadyTime at) { return observe_tree(usage, at); });
+  sampler_.emplace(std::move(tree), std::move(sampler_options));
+  walker_.emplace(std::move(members), "/proc", std::move(is_root));
 
   begin_reports();
   run_.log.info("monitor", "monitor.started",
@@ -103,7 +90,6 @@ void Monitor::stop() {
   stopped_ = true;
   ++generation_;
   timer_.cancel();
-  if (limiter_) limiter_->on_sample({});  // the limiter outlives the monitor
   actions_.cancel();
 }
 
@@ -173,6 +159,13 @@ void Monitor::schedule(SteadyTime now) {
                                  : thresholds_.wants_confirmation({"cpu", "memory", "disk:"});
   if (confirm) interval = std::min(interval, settings_.intervals[Level::critical].check_interval);
   arm(now + interval);
+}
+
+void Monitor::follow_samples(limits::Limiter& limiter) {
+  // The limiter may outlive the monitor (or die first): the listener holds only a token.
+  limiter.on_sample([this, alive = std::weak_ptr<bool>(alive_)](const limits::TreeUsage& usage, SteadyTime at) {
+    return !alive.expired() && observe_tree(usage, at);
+  });
 }
 
 bool Monitor::observe_tree(const limits::TreeUsage& usage, SteadyTime now) {
@@ -291,7 +284,8 @@ void Monitor::apply(const ConditionChange& change, SteadyTime now) {
                             {"from", to_string(change.from)},
                             {"to", to_string(change.to)},
                             {"value_percent", change.value_percent},
-                            {"threshold_percent", change.threshold_percent}};
+                            {"threshold_percent", change.threshold_percent},
+                            {"threshold", to_string(change.threshold)}};
   if (change.to == ConditionState::ok) {
     run_.log.info("monitor", "condition.cleared", text, context);
     resolve_both();

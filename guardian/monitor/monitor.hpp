@@ -41,9 +41,6 @@
 #include "guardian/monitor/snapshot_ring.hpp"
 #include "guardian/monitor/threshold_tracker.hpp"
 
-namespace guardian::limits {
-class Limiter;
-}
 namespace guardian::context {
 struct RunContext;
 }
@@ -57,11 +54,17 @@ class Monitor {
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
-  /// Starts watching a launched command's tree: `limiter` holds it (and is sampled at each
-  /// check); `members` finds its processes for the per-process walk, with its root set to
-  /// the command itself (never touched by the protector) and the subtrees that are not the
-  /// command's excluded (the sentinel, dev servers). The first check runs at once.
-  void watch(limits::Limiter& limiter, process::TreeMembership members);
+  /// Starts watching the run's tree: `tree` samples it at each check (the limiters of the
+  /// command and of every server, summed); `members` finds its processes for the
+  /// per-process walk, with the subtrees that are not the run's excluded (the sentinel);
+  /// `is_root` names the processes guardian started itself (the command, each server's
+  /// root), which the protector never touches. The first check runs at once.
+  void watch(Sampler::TreeSource tree, process::TreeMembership members, ProcessWalker::IsRoot is_root);
+  /// A limiter that samples on its own schedule (the watchdog) hands its samples to the
+  /// monitor's CPU and memory thresholds, which then read them instead of the checks' own:
+  /// a breach is seen at the limiter's cadence, not the level's. For a run whose whole tree
+  /// is that limiter's (the thresholds read what it samples).
+  void follow_samples(limits::Limiter& limiter);
   /// Stops sampling (the tree has ended); queries keep answering with what was seen.
   void stop();
 
@@ -136,7 +139,7 @@ class Monitor {
   ProcessActions actions_;
   boost::asio::steady_timer timer_;
   std::optional<Sampler> sampler_;
-  limits::Limiter* limiter_ = nullptr;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for follow_samples' listener
   bool streamed_ = false;  // the limiter handed the last sample to observe_tree()
   std::optional<ProcessWalker> walker_;
   SteadyTime started_at_;

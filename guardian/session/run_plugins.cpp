@@ -82,7 +82,7 @@ void RunPlugins::note(const nlohmann::json& line) {
     auto& count = protector_actions_[event.substr(std::string("protector.").size())];
     count = count.is_number() ? count.get<int>() + 1 : 1;
   }
-  if (event == "run.started") {
+  if (event == "run.started" || event == "serve.started") {
     run_state_ = "running";
     if (line.contains("context")) enforcement_ = line["context"].value("enforcement", nlohmann::json());
   }
