@@ -92,6 +92,14 @@ class Limiter {
 
   /// `handler` runs on the event loop when the tree hits a ceiling (once per ceiling).
   void on_breach(std::function<void(const Breach&)> handler) { breach_handler_ = std::move(handler); }
+  /// A backend that samples the tree on its own schedule (the watchdog) hands every sample
+  /// it takes to `listener` too, on the event loop, so the monitor reads its thresholds from
+  /// them instead of walking the tree a second time. The listener returns true when it wants
+  /// the next sample soon (a reading to confirm, a sudden rise).
+  using SampleListener = std::function<bool(const TreeUsage& usage, std::chrono::steady_clock::time_point at)>;
+  void on_sample(SampleListener listener) { sample_listener_ = std::move(listener); }
+  /// Whether samples reach a listener (then the listener sees every sample the backend takes).
+  virtual bool publishes_samples() const { return false; }
   /// A file that kills the whole tree when "1" is written to it (cgroup.kill), for the
   /// sentinel to use if guardian dies; empty when the backend has none.
   virtual std::string kill_file() const { return {}; }
@@ -100,9 +108,14 @@ class Limiter {
   void report_breach(const Breach& breach) const {
     if (breach_handler_) breach_handler_(breach);
   }
+  bool publish_sample(const TreeUsage& usage, std::chrono::steady_clock::time_point at) const {
+    return sample_listener_ && sample_listener_(usage, at);
+  }
+  bool has_sample_listener() const { return static_cast<bool>(sample_listener_); }
 
  private:
   std::function<void(const Breach&)> breach_handler_;
+  SampleListener sample_listener_;
 };
 
 }  // namespace guardian::limits

@@ -27,6 +27,8 @@ ThresholdTracker::ThresholdTracker(std::string metric, Thresholds thresholds, Th
 }
 
 std::optional<ConditionChange> ThresholdTracker::update(double value) {
+  last_rise_ = value - last_value_;
+  last_value_ = value;
   auto streak = [](int& counter, bool holds) { counter = holds ? counter + 1 : 0; };
   streak(above_warning_, value >= thresholds_.warning_percent);
   streak(above_critical_, value >= thresholds_.critical_percent);
@@ -56,6 +58,19 @@ std::optional<ConditionChange> ThresholdTracker::update(double value) {
   ConditionChange change{metric_, state_, next, value, crossed_percent, crossed};
   state_ = next;
   return change;
+}
+
+bool ThresholdTracker::wants_confirmation() const {
+  if (state_ != ConditionState::critical && above_critical_ > 0) return true;
+  if (state_ == ConditionState::ok && above_warning_ > 0) return true;
+  return state_ != ConditionState::critical && last_rise_ >= thresholds_.critical_percent / 4;
+}
+
+bool ThresholdSet::wants_confirmation(std::initializer_list<std::string_view> metrics) const {
+  for (const auto& [name, tracker] : trackers_)
+    for (auto metric : metrics)
+      if (std::string_view(name).starts_with(metric) && tracker.wants_confirmation()) return true;
+  return false;
 }
 
 std::string describe(const ConditionChange& change) {

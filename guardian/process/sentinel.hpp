@@ -34,7 +34,7 @@ class Sentinel {
 
   void watch_group(pid_t pgid);
   void watch_cgroup_kill_file(const std::string& path);
-  /// Normal end: the sentinel exits quietly; waits for it.
+  /// Normal end: the sentinel exits quietly (on its own time: not waited for).
   void dismiss();
   pid_t pid() const { return pid_; }
 

@@ -42,6 +42,8 @@ class MainCommand {
   pid_t pid() const { return command_ ? command_->pid() : -1; }
   /// What the command's tree uses now (for the monitor's view of the whole run).
   std::optional<limits::TreeUsage> usage();
+  /// The limiter holding the command's tree, once launched.
+  limits::Limiter* limiter() { return command_ ? &command_->limiter() : nullptr; }
   /// SIGINT/SIGTERM/SIGHUP reached guardian: relay, stop, or kill at the second one.
   void on_stop_signal(int signo);
   /// SIGQUIT/SIGUSR1/SIGUSR2: to the command's group.

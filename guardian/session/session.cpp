@@ -143,6 +143,10 @@ class Session {
           auto roots = fleet_->root_pids();
           return std::find(roots.begin(), roots.end(), pid) != roots.end();
         });
+    // The command alone is the whole tree: its limiter's own samples (the watchdog's) can
+    // feed the thresholds between checks (issue 17: a breach escalates within a second).
+    if (main_ && fleet_->servers().empty())
+      if (auto* limiter = main_->limiter()) monitor_->follow_samples(*limiter);
   }
 
   void on_limits_fallback(const std::string& event, const std::string& message) {
