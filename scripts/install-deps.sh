@@ -23,6 +23,7 @@ test_pkgs=(
   procps psmisc util-linux hyperfine time python3-psutil python3-websockets python3-dbus
   dbus dunst xvfb libglib2.0-bin
   qemu-system-x86 e2fsprogs xz-utils zstd  # tests/vm: QEMU, the ext4 disk image, kernel modules
+  debootstrap  # tests/vm/systemd: the Debian 12 systemd VM
   prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
 )
 

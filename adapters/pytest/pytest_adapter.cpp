@@ -1,5 +1,7 @@
 #include "adapters/pytest/pytest_adapter.hpp"
 
+#include <fcntl.h>
+
 #include "guardian/build_paths.hpp"
 
 #include <algorithm>
@@ -85,6 +87,8 @@ std::error_code PytestAdapter::start() {
   std::error_code fs_error;
   fs::remove(socket_path_, fs_error);
   socket_.open(boost::asio::local::datagram_protocol(), error);
+  // Asio opens sockets without SOCK_CLOEXEC: the command must not inherit guardian's end.
+  if (!error) ::fcntl(socket_.native_handle(), F_SETFD, FD_CLOEXEC);
   if (!error) socket_.bind(boost::asio::local::datagram_protocol::endpoint(socket_path_.string()), error);
   if (error) {
     context_.log.warning("tests", "events.unavailable",

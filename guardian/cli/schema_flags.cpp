@@ -4,9 +4,9 @@
 
 namespace guardian::cli {
 
-void SchemaFlags::add_to(CLI::App& command) {
+void SchemaFlags::add_to(CLI::App& command, std::function<bool(const std::string& key)> honours) {
   for (const auto& spec : config::schema()) {
-    if (spec.flag.empty()) continue;
+    if (spec.flag.empty() || (honours && !honours(spec.key))) continue;
     std::string help = spec.description;
     if (!spec.default_text.empty()) help += " [default: " + spec.default_text + "]";
     if (!spec.env.empty()) help += " (env " + spec.env + ")";

@@ -26,7 +26,11 @@ Subcommand add_serve_command(CLI::App& app, GlobalOptions& global) {
       "breaker. guardian serve --health URL -- COMMAND [ARGS...], or guardian serve for the [servers.NAME] "
       "tables of guardian.toml");
   auto flags = std::make_shared<SchemaFlags>();
-  flags->add_to(*serve);
+  flags->add_to(*serve, [](const std::string& key) {
+    // Without a command there is no test runner, no CI step, no command timeout or grace.
+    return !key.starts_with("adapters.") && !key.starts_with("tests.") && key != "run.timeout" &&
+           key != "run.kill_after";
+  });
   auto options = std::make_shared<ServeOptions>();
   serve->add_option("--config", global.config_path, "Read settings from this TOML file")->option_text("PATH");
   serve->add_option("--name", options->name,

@@ -27,14 +27,6 @@ std::string metric_title(const std::string& metric) {
   return metric;
 }
 
-std::string describe(const ConditionChange& change) {
-  if (change.metric.starts_with("disk:"))
-    return fmt::format("disk {} {:.0f}% used ({} at {:.0f}%)", change.metric.substr(5), change.value_percent,
-                       change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
-  return fmt::format("{} at {:.0f}% of the ceiling ({} at {:.0f}%)", change.metric, change.value_percent,
-                     change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
-}
-
 }  // namespace
 
 Monitor::HeavyPhase& Monitor::HeavyPhase::operator=(HeavyPhase&& other) noexcept {
@@ -262,7 +254,8 @@ void Monitor::apply(const ConditionChange& change, SteadyTime now) {
                             {"from", to_string(change.from)},
                             {"to", to_string(change.to)},
                             {"value_percent", change.value_percent},
-                            {"threshold_percent", change.threshold_percent}};
+                            {"threshold_percent", change.threshold_percent},
+                            {"threshold", to_string(change.threshold)}};
   if (change.to == ConditionState::ok) {
     run_.log.info("monitor", "condition.cleared", text, context);
     resolve_both();

@@ -33,7 +33,12 @@ struct ConditionChange {
   ConditionState to = ConditionState::ok;
   double value_percent = 0;
   double threshold_percent = 0;  // the threshold crossed (for a fall: the one left behind)
+  ConditionState threshold = ConditionState::warning;  // which one that is
 };
+
+/// "cpu at 70% of the ceiling (back under the critical threshold, 90%)": the value and the
+/// threshold it crossed, named (a step from critical to warning names the critical one).
+std::string describe(const ConditionChange& change);
 
 /// One metric.
 class ThresholdTracker {

@@ -4,6 +4,7 @@
 #include <boost/process/v2/start_dir.hpp>
 #include <boost/process/v2/stdio.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <optional>
 
 namespace guardian::process {
@@ -22,13 +24,54 @@ namespace {
 constexpr int kRestoredSignals[] = {SIGPIPE, SIGTTOU, SIGTTIN, SIGTSTP, SIGINT, SIGQUIT,
                                     SIGHUP,  SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM};
 
+// Descriptors guardian was given beyond 0, 1 and 2 (`guardian run -- cmd 3<file`): every
+// child gets exactly these back, and nothing guardian opened itself.
+constexpr std::size_t kMaxInheritedFds = 64;
+
 struct InheritedState {
   bool captured = false;
   sigset_t mask{};
   bool ignored[NSIG] = {};
   std::optional<rlimit> open_files;  // guardian raises its own; children get this one back
+  int fds[kMaxInheritedFds] = {};    // ascending
+  std::size_t fd_count = 0;
 };
 InheritedState g_inherited;
+
+// In the forked child: closes every descriptor but 0, 1, 2, the inherited ones and `keep`
+// (the launcher's exec-error pipe, close-on-exec itself). Descriptors guardian opened
+// without O_CLOEXEC — sockets Asio creates, a plugin's listening socket — never reach the
+// command; Boost.Process 1.81's own close_all leaves the gaps below its pipe open.
+// Async-signal-safe: close_range, or close() one by one where it is missing.
+void close_all_but_inherited(const int* keep, std::size_t keep_count) {
+  int open_fds[kMaxInheritedFds + 8];
+  std::size_t count = 0;
+  auto add = [&](int fd) {
+    if (fd < 3 || count == sizeof(open_fds) / sizeof(open_fds[0])) return;
+    std::size_t at = count++;
+    while (at > 0 && open_fds[at - 1] > fd) {  // insertion sort: no allocation after fork
+      open_fds[at] = open_fds[at - 1];
+      --at;
+    }
+    open_fds[at] = fd;
+  };
+  for (std::size_t i = 0; i < g_inherited.fd_count; ++i) add(g_inherited.fds[i]);
+  for (std::size_t i = 0; i < keep_count; ++i) add(keep[i]);
+  auto close_between = [](unsigned first, unsigned last) {
+    if (first > last) return;
+    if (::close_range(first, last, 0) == 0) return;
+    rlimit limit{};
+    unsigned end = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536 ? limit.rlim_cur : 65536;
+    for (unsigned fd = first; fd <= last && fd < end; ++fd) ::close(static_cast<int>(fd));
+  };
+  unsigned next = 3;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto fd = static_cast<unsigned>(open_fds[i]);
+    if (fd > next) close_between(next, fd - 1);
+    if (fd + 1 > next) next = fd + 1;
+  }
+  close_between(next, ~0U);
+}
 
 // Boost.Process v2 initializer: everything here runs in the forked child.
 struct ChildSetup {
@@ -37,7 +80,7 @@ struct ChildSetup {
   std::vector<const char*> argv;
 
   template <typename Launcher>
-  boost::system::error_code on_exec_setup(Launcher&, const boost::filesystem::path&,
+  boost::system::error_code on_exec_setup(Launcher& launcher, const boost::filesystem::path&,
                                           const char* const*(&cmd_line)) {
     auto fail = [](int err) {
       errno = err;  // the launcher reports errno, not the returned code, to the parent
@@ -70,6 +113,8 @@ struct ChildSetup {
     if (g_inherited.captured) ::sigprocmask(SIG_SETMASK, &g_inherited.mask, nullptr);
     // A raised soft limit would break programs that still use select() on fds below 1024.
     if (g_inherited.open_files) ::setrlimit(RLIMIT_NOFILE, &*g_inherited.open_files);
+    // Last: the terminal's descriptor and the limiter's were needed above.
+    close_all_but_inherited(launcher.fd_whitelist.data(), launcher.fd_whitelist.size());
     cmd_line = argv.data();  // argv[0] as typed, not the resolved path
     return {};
   }
@@ -82,6 +127,16 @@ void capture_inherited_state() {
   rlimit open_files{};
   if (::getrlimit(RLIMIT_NOFILE, &open_files) == 0) g_inherited.open_files = open_files;
   ::sigprocmask(SIG_SETMASK, nullptr, &g_inherited.mask);
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (dirent* entry = ::readdir(dir)) {
+      int fd = std::atoi(entry->d_name);
+      if (fd < 3 || fd == ::dirfd(dir) || entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      if (::fcntl(fd, F_GETFD) & FD_CLOEXEC) continue;  // not meant for children
+      if (g_inherited.fd_count < kMaxInheritedFds) g_inherited.fds[g_inherited.fd_count++] = fd;
+    }
+    ::closedir(dir);
+    std::sort(g_inherited.fds, g_inherited.fds + g_inherited.fd_count);
+  }
   for (int signo : kRestoredSignals) {
     struct sigaction current {};
     ::sigaction(signo, nullptr, &current);
@@ -109,6 +164,9 @@ Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_c
   boost::system::error_code ec;
   bp::process_environment environment(spec.environment);
   auto launcher = bp::default_process_launcher();
+  // Boost closes everything above the highest descriptor of this list after our set-up:
+  // the inherited ones must stay.
+  for (std::size_t i = 0; i < g_inherited.fd_count; ++i) launcher.fd_whitelist.push_back(g_inherited.fds[i]);
   auto start_dir = spec.working_dir.empty() ? std::filesystem::current_path() : spec.working_dir;
   auto run = [&](auto&&... extra) {
     return launcher(io.get_executor(), ec, boost::filesystem::path(spec.program.string()), args, environment,

@@ -1,6 +1,8 @@
 // All of the websocket plugin's Boost.Beast code (slow to compile: keep it in this one file).
 #include "server.hpp"
 
+#include <fcntl.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -126,6 +128,9 @@ class ServerImpl final : public Server {
     }
     const tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
+    // Asio opens sockets without SOCK_CLOEXEC: the supervised command must never inherit
+    // the dashboard's listening socket (it could accept() dashboard connections).
+    if (!ec) ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);

@@ -52,7 +52,8 @@ Usage errors exit 2.
                   [--max-seconds SECONDS]
                               HTTP/1.1 on 127.0.0.1:PORT (0 = any free port);
                               prints "listening PORT", "ready", and "request LINE" per
-                              request; GET /health -> 200 "ok", else 404; --hang reads
+                              request; GET /health -> 200 "ok", GET /burn -> 200
+                              and a thread burning a core for 30 s, else 404; --hang reads
                               requests and never answers; ends after --max-seconds
                               (default 600)
   help                        print this text

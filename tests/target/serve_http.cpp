@@ -1,5 +1,6 @@
 // serve-http: a minimal HTTP/1.1 server on 127.0.0.1 answering GET /health with
-// 200 "ok", so health probes can be tested against a real socket.
+// 200 "ok", so health probes can be tested against a real socket; GET /burn makes it burn
+// a core for 30 s (a CPU-hungry endpoint for the monitor's tests).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "modes.hpp"
@@ -75,6 +77,16 @@ void send_response(int fd, int status, std::string_view reason, std::string_view
   }
 }
 
+// A busy thread for `seconds` (bounded by the mode's own deadline), answering meanwhile.
+void burn_in_background(double seconds, const timespec& mode_deadline) {
+  std::thread([seconds, mode_deadline] {
+    const timespec deadline = deadline_after(seconds);
+    volatile unsigned long sink = 0;
+    while (!deadline_passed(deadline) && !deadline_passed(mode_deadline))
+      for (int i = 0; i < 100000; ++i) sink = sink * 6364136223846793005UL + 1;
+  }).detach();
+}
+
 }  // namespace
 
 int mode_serve_http(Args args) {
@@ -116,8 +128,12 @@ int mode_serve_http(Args args) {
       hung_connections.push_back(connection);
       continue;
     }
-    if (request_line.starts_with("GET /health ")) send_response(connection, 200, "OK", "ok");
-    else send_response(connection, 404, "Not Found", "not found");
+    if (request_line.starts_with("GET /health ")) {
+      send_response(connection, 200, "OK", "ok");
+    } else if (request_line.starts_with("GET /burn ")) {
+      burn_in_background(30.0, deadline);
+      send_response(connection, 200, "OK", "burning");
+    } else send_response(connection, 404, "Not Found", "not found");
     close(connection);
     ++answered;
     if (options.exit_after_requests >= 0 && answered >= options.exit_after_requests) {

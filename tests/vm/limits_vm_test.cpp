@@ -7,38 +7,17 @@
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "vm_runner.hpp"
+#include "vm_sections.hpp"
 
 namespace {
 
 using Json = nlohmann::json;
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-struct Section {
-  std::map<std::string, std::string> parts;
-  std::string part(const std::string& name) const {
-    auto it = parts.find(name);
-    return it == parts.end() ? std::string() : it->second;
-  }
-  std::string trimmed(const std::string& name) const {
-    std::string text = part(name);
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.erase(0, 1);
-    return text;
-  }
-  int exit_code() const {
-    auto text = trimmed("exit");
-    return text.empty() ? -1 : std::stoi(text);
-  }
-  Json report() const {
-    auto text = trimmed("report");
-    if (text.empty()) return Json();
-    return Json::parse(text, nullptr, false);
-  }
-};
+using guardian::testing::Section;
 
 class LimitsVm : public ::testing::Test {
  protected:
@@ -47,26 +26,7 @@ class LimitsVm : public ::testing::Test {
     ASSERT_NE(vm.status, -1) << "bare-vm could not be started";
     raw_ = std::move(vm.output);
     vm_status_ = vm.status;
-    parse();
-  }
-
-  static void parse() {
-    std::istringstream in(raw_);
-    std::string line, section, part;
-    while (std::getline(in, line)) {
-      if (line.rfind("@@@ begin ", 0) == 0) {
-        section = line.substr(10);
-        part.clear();
-        sections_[section];
-      } else if (line.rfind("@@@ end ", 0) == 0) {
-        section.clear();
-      } else if (line.rfind("@@ ", 0) == 0 && !section.empty()) {
-        part = line.substr(3);
-        sections_[section].parts[part];
-      } else if (!section.empty() && !part.empty()) {
-        sections_[section].parts[part] += line + "\n";
-      }
-    }
+    sections_ = guardian::testing::parse_sections(raw_);
   }
 
   static const Section& section(const std::string& name) {
