@@ -94,6 +94,7 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
       CgroupV2Limiter::Options options{ceilings, request.unit_name, config.text("limits.cgroup_kill") != "freeze",
                                        choice.reason, choice.missing_controllers};
       options.memory_high_stall = config.duration("limits.memory_high_stall").value_or(options.memory_high_stall);
+      options.pids_grace = config.duration("limits.pids_grace").value_or(options.pids_grace);
       auto limiter = CgroupV2Limiter::create(request.executor, std::move(*tree), std::move(options));
       if (limiter) {
         if (!choice.missing_controllers.empty())

@@ -164,6 +164,18 @@ TEST_F(LimitsVm, AForkBombStopsAtPidsMax) {
   EXPECT_NE(s.part("stderr").find("pids ceiling"), std::string::npos) << describe(s);
 }
 
+TEST_F(LimitsVm, AForkBombThatKeepsForkingAtPidsMaxIsEndedAndNamed) {
+  const auto& s = section("forkbomb_endless");
+  EXPECT_EQ(s.exit_code(), 137) << describe(s);
+  EXPECT_LE(std::stoi("0" + s.trimmed("wall_seconds")), 60) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["killed_by"], "pids_ceiling") << describe(s);
+  EXPECT_EQ(report["ceiling_kill"]["kind"], "pids_ceiling") << describe(s);
+  EXPECT_EQ(report["ceiling_kill"]["ceiling"], 64);
+  EXPECT_NE(s.part("stderr").find("guardian killed it"), std::string::npos) << describe(s);
+}
+
 TEST_F(LimitsVm, ASetsidDoubleForkedDaemonIsGoneAfterTheRun) {
   const auto& s = section("daemon");
   EXPECT_EQ(s.exit_code(), 0) << describe(s);
@@ -189,12 +201,12 @@ TEST_F(LimitsVm, FreezeKillThawEndsATreeThatIgnoresSigterm) {
   EXPECT_EQ(report["killed_by"], "timeout");
 }
 
-TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroup) {
+TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroupAndRemovesIt) {
   const auto& s = section("guardian_sigkill");
   EXPECT_FALSE(s.trimmed("pids_before").empty()) << "the command never ran\n" << s.part("pids_before");
-  EXPECT_NE(s.part("populated_after").find("populated 0"), std::string::npos) << s.part("populated_after");
   EXPECT_EQ(s.trimmed("escapee_alive"), "no");
-  // The killed guardian could not remove its cgroups; the next run does.
+  EXPECT_EQ(s.trimmed("leftover_cgroups"), "") << "the sentinel removes the run's cgroups";
+  // What a guardian killed together with its sentinel left, the next run removes.
   const auto& next = section("after_sigkill");
   EXPECT_EQ(next.exit_code(), 0) << describe(next);
   EXPECT_EQ(next.trimmed("leftover_cgroups"), "");
@@ -205,9 +217,20 @@ TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroup) {
   EXPECT_TRUE(noted) << report["enforcement"].dump(2);
 }
 
+TEST_F(LimitsVm, ASigkilledGuardianGivesItsDelegatedCgroupBackAsItFoundIt) {
+  const auto& s = section("sigkill_box");
+  EXPECT_NE(s.part("box_before").find("/box/guardian-"), std::string::npos) << s.part("box_before");
+  EXPECT_NE(s.part("box_before").find("memory"), std::string::npos) << "guardian enabled controllers in box\n"
+                                                                   << s.part("box_before");
+  EXPECT_EQ(s.trimmed("box_children"), "");
+  EXPECT_EQ(s.trimmed("box_subtree_control"), "") << "what guardian enabled in box is disabled again";
+  EXPECT_EQ(s.trimmed("box_takes_a_process"), "yes");
+  EXPECT_EQ(s.trimmed("escapee_alive"), "no");
+}
+
 TEST_F(LimitsVm, NoCgroupDirectoryIsLeftAfterAnyRun) {
-  for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "daemon", "first_instruction", "freeze_kill",
-                           "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
+  for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "forkbomb_endless", "daemon", "first_instruction", "freeze_kill",
+                           "guardian_sigkill", "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
     EXPECT_EQ(section(name).trimmed("leftover_cgroups"), "") << name;
 }
 
@@ -230,11 +253,13 @@ TEST_F(LimitsVm, ANonRootUserRunsInADelegatedSubtree) {
 TEST_F(LimitsVm, ANonDelegatedCgroupIsAPermissionErrorAndTheWatchdogEnforces) {
   const auto& s = section("not_delegated");
   EXPECT_EQ(s.exit_code(), 0) << describe(s);
-  EXPECT_NE(s.part("stderr").find("is not writable by uid 1000"), std::string::npos) << describe(s);
-  EXPECT_NE(s.part("stderr").find("falling back to the /proc watchdog"), std::string::npos) << describe(s);
+  // One short line on stderr (the session's limits fallback); the why is in the report.
+  EXPECT_NE(s.part("stderr").find("ceilings by the /proc watchdog"), std::string::npos) << describe(s);
   Json report = s.report();
   ASSERT_TRUE(report.is_object()) << describe(s);
   EXPECT_EQ(report["enforcement"]["backend"], "watchdog");
+  EXPECT_NE(report["enforcement"]["reason"].get<std::string>().find("is not writable by uid 1000"), std::string::npos)
+      << report["enforcement"].dump(2);
   EXPECT_EQ(report["alerts"]["by_type"]["PERMISSION_ERROR"]["emitted"], 1) << report["alerts"].dump(2);
   EXPECT_EQ(s.trimmed("plain_children"), "") << "nothing may be created where guardian may not write";
 }
