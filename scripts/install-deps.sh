@@ -24,6 +24,7 @@ test_pkgs=(
   dbus dunst xvfb libglib2.0-bin
   qemu-system-x86 busybox-static cpio
   prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
+  git dpkg-dev debootstrap man-db zsh
 )
 
 want=("${build_pkgs[@]}" "${example_pkgs[@]}")

@@ -1,6 +1,7 @@
 #pragma once
 // What `guardian run` was asked to do, resolved from the configuration.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@ struct RunOptions {
   std::optional<std::chrono::milliseconds> timeout;
   std::chrono::milliseconds kill_after{10000};
   std::filesystem::path runs_dir = ".guardian/runs";
+  std::uint64_t runs_keep = 50;  // older run directories are removed (0: keep all)
   std::optional<std::filesystem::path> report_copy;
   bool quiet = false;
   std::filesystem::path working_dir = std::filesystem::current_path();

@@ -157,7 +157,7 @@ int serve(const config::Config& config, std::vector<ServerSpec> specs) {
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options.runs_dir);
+    run = report::RunDirectory::create(options.runs_dir, options.runs_keep);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;

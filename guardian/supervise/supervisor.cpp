@@ -351,6 +351,9 @@ class RunSession {
     if (report_.timed_out) {
       report_.outcome = "timed_out";
       report_.exit_code = exit_code::timed_out;
+    } else if (report_.killed_by == "test_timeout") {
+      report_.outcome = "test_timed_out";
+      report_.exit_code = exit_code::timed_out;  // 124 like --timeout, never mistaken for a SIGTERM from outside
     } else if (report_.killed_by == "memory_ceiling") {
       report_.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
       report_.exit_code = 128 + SIGKILL;  // 137, however the watchdog's SIGTERM ended it
@@ -416,7 +419,7 @@ int Supervisor::run() {
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options_.runs_dir);
+    run = report::RunDirectory::create(options_.runs_dir, options_.runs_keep);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;

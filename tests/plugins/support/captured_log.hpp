@@ -46,8 +46,7 @@ inline guardian::plugins::PluginHostOptions isolated_options(std::vector<std::fi
   guardian::plugins::PluginHostOptions options;
   options.search.config_paths = std::move(dirs);
   options.search.use_env_path = false;
-  options.search.use_build_dir = false;
-  options.search.use_install_dir = false;
+  options.search.use_bundled_dir = false;
   options.log = log.sink();
   return options;
 }
