@@ -22,7 +22,7 @@ example_pkgs=(
 test_pkgs=(
   procps psmisc util-linux hyperfine time python3-psutil python3-websockets python3-dbus
   dbus dunst xvfb libglib2.0-bin
-  qemu-system-x86 busybox-static cpio
+  qemu-system-x86 e2fsprogs xz-utils zstd  # tests/vm: QEMU, the ext4 disk image, kernel modules
   prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
   git dpkg-dev debootstrap man-db zsh
 )

@@ -13,7 +13,7 @@
 #include "adapters/ci/step_summary.hpp"
 #include "adapters/junit/junit_adapter.hpp"
 #include "guardian/config/quantity.hpp"
-#include "guardian/supervise/run_context.hpp"
+#include "guardian/context/run_context.hpp"
 
 namespace guardian::adapters::ci {
 namespace {
@@ -47,12 +47,12 @@ void write_stdout_line(const std::string& line) {
   }
 }
 
-CiRun::CiRun(supervise::RunContext& context, CiEnvironment ci)
+CiRun::CiRun(context::RunContext& context, CiEnvironment ci)
     : context_(context),
       ci_(std::move(ci)),
       cancel_grace_(context.config.duration("adapters.ci.cancel_grace").value_or(std::chrono::milliseconds(5000))) {}
 
-CiRun::CiRun(supervise::RunContext& context) : CiRun(context, CiEnvironment::for_run(context.config)) {}
+CiRun::CiRun(context::RunContext& context) : CiRun(context, CiEnvironment::for_run(context.config)) {}
 
 void CiRun::start() {
   if (started_ || !ci_.detected()) return;

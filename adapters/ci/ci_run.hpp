@@ -8,7 +8,7 @@
 
 #include "adapters/ci/ci_environment.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 struct RunContext;
 }
 
@@ -16,8 +16,8 @@ namespace guardian::adapters::ci {
 
 class CiRun {
  public:
-  explicit CiRun(supervise::RunContext& context, CiEnvironment ci);
-  explicit CiRun(supervise::RunContext& context);  // detects from this process's environment
+  explicit CiRun(context::RunContext& context, CiEnvironment ci);
+  explicit CiRun(context::RunContext& context);  // detects from this process's environment
 
   const CiEnvironment& environment() const { return ci_; }
   // Announces the run (GitLab section start).
@@ -30,7 +30,7 @@ class CiRun {
   void finish();
 
  private:
-  supervise::RunContext& context_;
+  context::RunContext& context_;
   CiEnvironment ci_;
   std::chrono::milliseconds cancel_grace_;
   bool started_ = false;

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "adapters/pytest/failure_alerts.hpp"
+#include "guardian/context/run_context.hpp"
 #include "guardian/report/run_history.hpp"
-#include "guardian/supervise/run_context.hpp"
 
 namespace guardian::adapters::junit {
 namespace fs = std::filesystem;
@@ -29,7 +29,7 @@ std::vector<fs::path> configured_paths(const config::Config& config, const fs::p
   return out;
 }
 
-JunitAdapter::JunitAdapter(supervise::RunContext& context)
+JunitAdapter::JunitAdapter(context::RunContext& context)
     : context_(context), paths_(configured_paths(context.config, context.options.working_dir)) {}
 
 void JunitAdapter::finish(bool tests_section_taken) {

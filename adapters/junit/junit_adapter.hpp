@@ -10,7 +10,7 @@
 namespace guardian::config {
 class Config;
 }
-namespace guardian::supervise {
+namespace guardian::context {
 struct RunContext;
 }
 
@@ -22,7 +22,7 @@ std::vector<std::filesystem::path> configured_paths(const config::Config& config
 
 class JunitAdapter {
  public:
-  explicit JunitAdapter(supervise::RunContext& context);
+  explicit JunitAdapter(context::RunContext& context);
   const std::vector<std::filesystem::path>& paths() const { return paths_; }
 
   // Reads every file. `tests_section_taken`: pytest events already filled the report's "tests"
@@ -30,7 +30,7 @@ class JunitAdapter {
   void finish(bool tests_section_taken);
 
  private:
-  supervise::RunContext& context_;
+  context::RunContext& context_;
   std::vector<std::filesystem::path> paths_;
   bool finished_ = false;
 };

@@ -6,8 +6,8 @@
 
 #include "guardian/config/install_layout.hpp"
 #include "guardian/config/quantity.hpp"
+#include "guardian/context/run_context.hpp"
 #include "guardian/report/run_history.hpp"
-#include "guardian/supervise/run_context.hpp"
 
 namespace guardian::adapters::pytest {
 namespace fs = std::filesystem;
@@ -38,7 +38,7 @@ void add_plugin_environment(std::vector<std::string>& environment, const fs::pat
   environment.push_back(fmt::format("{}={}", kSocketVariable, socket_path.string()));
 }
 
-PytestAdapter::PytestAdapter(supervise::RunContext& context)
+PytestAdapter::PytestAdapter(context::RunContext& context)
     : context_(context), socket_(context.io), buffer_(256 * 1024), failure_alerts_(context.alerts, "pytest") {
   enabled_ = !context_.config.boolean("adapters.pytest.disabled");
   if (enabled_) plugin_dir_ = config::pytest_adapter_directory();

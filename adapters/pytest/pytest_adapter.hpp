@@ -20,7 +20,7 @@
 #include "adapters/pytest/test_run_tracker.hpp"
 #include "adapters/pytest/test_timeout.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 struct RunContext;
 }
 
@@ -35,7 +35,7 @@ void add_plugin_environment(std::vector<std::string>& environment, const std::fi
 
 class PytestAdapter {
  public:
-  explicit PytestAdapter(supervise::RunContext& context);
+  explicit PytestAdapter(context::RunContext& context);
   ~PytestAdapter();
   PytestAdapter(const PytestAdapter&) = delete;
   PytestAdapter& operator=(const PytestAdapter&) = delete;
@@ -66,7 +66,7 @@ class PytestAdapter {
   void receive();
   void handle(std::string_view datagram);
 
-  supervise::RunContext& context_;
+  context::RunContext& context_;
   std::filesystem::path socket_path_;
   boost::asio::local::datagram_protocol::socket socket_;
   std::vector<char> buffer_;

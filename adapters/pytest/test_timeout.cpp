@@ -6,11 +6,11 @@
 
 #include "guardian/config/quantity.hpp"
 #include "guardian/process/proc_tree.hpp"
-#include "guardian/supervise/run_context.hpp"
+#include "guardian/context/run_context.hpp"
 
 namespace guardian::adapters::pytest {
 
-TestTimeout::TestTimeout(supervise::RunContext& context, std::chrono::milliseconds timeout,
+TestTimeout::TestTimeout(context::RunContext& context, std::chrono::milliseconds timeout,
                          const TestRunTracker& tracker, OnExpired on_expired)
     : context_(context), timeout_(timeout), tracker_(tracker), on_expired_(std::move(on_expired)) {}
 

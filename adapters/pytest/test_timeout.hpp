@@ -16,7 +16,7 @@
 
 #include "adapters/pytest/test_run_tracker.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 struct RunContext;
 }
 
@@ -30,7 +30,7 @@ class TestTimeout {
   // Time between the stack-dump request and stopping the tree: faulthandler writes at once.
   static constexpr std::chrono::milliseconds kDumpGrace{500};
 
-  TestTimeout(supervise::RunContext& context, std::chrono::milliseconds timeout, const TestRunTracker& tracker,
+  TestTimeout(context::RunContext& context, std::chrono::milliseconds timeout, const TestRunTracker& tracker,
               OnExpired on_expired);
   void started(const RunningTest& test);
   void finished(pid_t pid);
@@ -43,7 +43,7 @@ class TestTimeout {
   void expire(const RunningTest& test);
   std::size_t stop_worker(const RunningTest& test);
 
-  supervise::RunContext& context_;
+  context::RunContext& context_;
   std::chrono::milliseconds timeout_;
   const TestRunTracker& tracker_;
   OnExpired on_expired_;

@@ -3,15 +3,15 @@
 # watchdog; and guardian's CPU cost per sample of a tree with each backend.
 #   bench/limits_ceilings/limits_breach.sh BUILD_DIR [RUNS]
 # BUILD_DIR must be configured with -DGUARDIAN_BUILD_BENCH=ON and have built guardian,
-# limits_breach_helper and limits_sample_bench. cgroup v2 runs inside the cgroup2 VM
-# (../shared/cgroup2-vm; software emulation, ~4x slower than the host: compare v2 and the
+# limits_breach_helper and limits_sample_bench. cgroup v2 runs inside the bare cgroup v2 VM
+# (tests/vm/bare/bare-vm; software emulation, ~4x slower than the host: compare v2 and the
 # watchdog *inside the VM* for a fair ratio, the host numbers are for the watchdog only).
 # Prints numbers (medians over RUNS); asserts nothing.
 set -euo pipefail
 BUILD=$(readlink -f "${1:?usage: limits_breach.sh BUILD_DIR [RUNS]}")
 RUNS=${2:-5}
 HERE=$(dirname "$(readlink -f "$0")")
-VM_RUN=${CG2VM_RUN:-$(readlink -f "$HERE/../../../shared/cgroup2-vm/vm-run")}
+VM_RUN=$(readlink -f "$HERE/../../tests/vm/bare/bare-vm")
 G=$BUILD/bin/guardian
 H=$BUILD/bench/limits_ceilings/limits_breach_helper
 B=$BUILD/bench/limits_ceilings/limits_sample_bench

@@ -5,7 +5,7 @@
 
 #include "guardian/cli/plugins_command.hpp"
 #include "guardian/cli/subcommand.hpp"
-#include "guardian/supervise/run_plugins.hpp"
+#include "guardian/session/run_plugins.hpp"
 
 namespace guardian::cli {
 
@@ -19,7 +19,7 @@ Subcommand add_plugins_command(CLI::App& app, GlobalOptions& global) {
   auto flags = std::make_shared<SchemaFlags>();
   return {plugins, [options, dirs, flags, &global] {
             auto config = load_config(global, *flags);
-            options->plugins_config = supervise::RunPlugins::effective_config(config);
+            options->plugins_config = session::RunPlugins::effective_config(config);
             for (const auto& dir : *dirs) options->plugin_dirs.emplace_back(dir);
             return run_plugins_command(*options, std::cout);
           }};

@@ -4,8 +4,9 @@
 #include "guardian/cli/server_flags.hpp"
 #include "guardian/cli/subcommand.hpp"
 #include "guardian/process/exit_status.hpp"
-#include "guardian/supervise/server_spec.hpp"
-#include "guardian/supervise/supervisor.hpp"
+#include "guardian/servers/server_spec.hpp"
+#include "guardian/context/run_options.hpp"
+#include "guardian/session/session.hpp"
 
 namespace guardian::cli {
 
@@ -25,9 +26,8 @@ Subcommand add_run_command(CLI::App& app, GlobalOptions& global) {
             if (!command) return process::exit_code::guardian_failed;
             auto config = load_config(global, *flags);
             servers->apply_to(config);
-            supervise::ServerSpec::all_from_config(config);  // a bad [servers.*] fails here, before anything starts
-            supervise::Supervisor supervisor(supervise::RunOptions::from_config(config, std::move(*command)), config);
-            return supervisor.run();
+            servers::ServerSpec::all_from_config(config);  // a bad [servers.*] fails here, before anything starts
+            return session::run_command(config, context::RunOptions::from_config(config, std::move(*command)));
           }};
 }
 

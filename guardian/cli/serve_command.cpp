@@ -5,8 +5,8 @@
 
 #include "guardian/cli/subcommand.hpp"
 #include "guardian/process/exit_status.hpp"
-#include "guardian/supervise/server_serve.hpp"
-#include "guardian/supervise/server_spec.hpp"
+#include "guardian/servers/server_spec.hpp"
+#include "guardian/session/session.hpp"
 
 namespace guardian::cli {
 
@@ -39,7 +39,7 @@ Subcommand add_serve_command(CLI::App& app, GlobalOptions& global) {
   serve->allow_extras();
   return {serve, [serve, flags, options, &global] {
             auto config = load_config(global, *flags);
-            std::vector<supervise::ServerSpec> specs;
+            std::vector<servers::ServerSpec> specs;
             bool has_command = global.has_command_marker || !serve->remaining().empty();
             if (has_command) {
               auto command = command_to_supervise(global, *serve);
@@ -47,19 +47,19 @@ Subcommand add_serve_command(CLI::App& app, GlobalOptions& global) {
               if (!options->health.empty())
                 config.set(fmt::format("servers.{}.health", options->name), options->health,
                            config::Origin{config::Origin::Layer::flag, "health"});
-              specs.push_back(supervise::ServerSpec::from_config(config, options->name, *command));
+              specs.push_back(servers::ServerSpec::from_config(config, options->name, *command));
             } else {
               if (!options->health.empty())
                 throw config::ConfigError(
                     "--health applies to the server given after '--'; for the servers of guardian.toml set "
                     "servers.NAME.health there.");
-              specs = supervise::ServerSpec::all_from_config(config);
+              specs = servers::ServerSpec::all_from_config(config);
               if (specs.empty())
                 throw config::ConfigError(
                     "nothing to serve: give a command (guardian serve --health http://127.0.0.1:8000/health -- "
                     "uvicorn app:app) or add a [servers.NAME] table with a command to guardian.toml.");
             }
-            return supervise::serve(config, std::move(specs));
+            return session::serve(config, std::move(specs));
           }};
 }
 

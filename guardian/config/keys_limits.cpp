@@ -29,9 +29,13 @@ void add_limits_keys(std::vector<KeySpec>& table) {
        "RAM ceiling for the whole tree, replacing the mode's: a size (2G) or a share of RAM (50%).", {}},
       {"limits.pids", K::integer, "", "GUARDIAN_PIDS", "pids",
        "Most processes and threads the tree may have at once (fork bombs stop here; unset: no limit).", {}},
-      {"limits.memory_high", K::bytes_or_percent, "90%", "GUARDIAN_MEMORY_HIGH", "memory-high",
-       "Soft memory ceiling where the kernel starts throttling: a share of the memory ceiling (90%) "
-       "or a size.", {}},
+      {"limits.memory_high", K::bytes_or_percent, "", "GUARDIAN_MEMORY_HIGH", "memory-high",
+       "Soft memory ceiling where the kernel starts reclaiming and throttling: a share of the memory "
+       "ceiling (90%) or a size. Unset: 90% when the tree may swap, else the ceiling itself (without "
+       "swap the kernel can throttle a tree at memory.high forever instead of killing it).", {}},
+      {"limits.memory_high_stall", K::duration, "2s", "GUARDIAN_MEMORY_HIGH_STALL", "",
+       "cgroup v2 backend: how long the tree may stay throttled at memory.high (stalled on memory) "
+       "before guardian kills it as a memory-ceiling breach.", {}},
       {"limits.swap", K::bytes_or_percent, "0", "GUARDIAN_SWAP", "swap",
        "Swap the tree may use (0: none, so a breach cannot hide in swap), a size or a share of the "
        "memory ceiling.", {}},

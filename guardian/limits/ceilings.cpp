@@ -82,9 +82,14 @@ Ceilings compute_ceilings(const config::Config& config, const Capacity& capacity
         *out.memory_max_bytes));
 
   if (out.memory_max_bytes) {
-    if (auto text = config.text("limits.memory_high"); !text.empty())
-      out.memory_high_bytes = std::min(*out.memory_max_bytes, bytes_or_share(text, *out.memory_max_bytes).value_or(*out.memory_max_bytes));
     out.swap_max_bytes = bytes_or_share(config.text("limits.swap"), *out.memory_max_bytes).value_or(0);
+    // Without swap, memory.high below the ceiling can hold a tree throttled forever (reclaim
+    // keeps evicting and refaulting its file pages, memory.max is never reached): unless asked,
+    // the early reclaim step exists only where the tree may swap.
+    std::string high = config.text("limits.memory_high");
+    if (high.empty()) high = out.swap_max_bytes > 0 ? "90%" : "100%";
+    out.memory_high_bytes =
+        std::min(*out.memory_max_bytes, bytes_or_share(high, *out.memory_max_bytes).value_or(*out.memory_max_bytes));
   } else if (auto text = config.text("limits.swap"); !text.empty() && !config::parse_percent(text)) {
     out.swap_max_bytes = config::parse_bytes(text).value_or(0);
   }

@@ -38,12 +38,25 @@ Result<std::uint64_t> read_current(const CgroupFs& fs, std::string_view dir) {
   return value && value->value ? *value->value : 0;
 }
 
-std::optional<std::uint64_t> read_peak(const CgroupFs& fs, std::string_view dir) {
-  auto text = fs.read(dir, "memory.peak");
+namespace {
+
+// A value file that may say "max": empty for "max", an unreadable or missing file.
+std::optional<std::uint64_t> read_limit_value(const CgroupFs& fs, std::string_view dir, std::string_view file) {
+  auto text = fs.read(dir, file);
   if (!text) return std::nullopt;
   auto value = parse_max_value(*text);
   if (!value) return std::nullopt;
   return value->value;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> read_high(const CgroupFs& fs, std::string_view dir) {
+  return read_limit_value(fs, dir, "memory.high");
+}
+
+std::optional<std::uint64_t> read_peak(const CgroupFs& fs, std::string_view dir) {
+  return read_limit_value(fs, dir, "memory.peak");
 }
 
 }  // namespace guardian::limits::memory

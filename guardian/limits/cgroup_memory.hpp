@@ -30,6 +30,8 @@ Events parse_events(std::string_view text);
 Result<Events> read_events(const CgroupFs& fs, std::string_view dir);
 
 Result<std::uint64_t> read_current(const CgroupFs& fs, std::string_view dir);
+/// memory.high; empty when it is "max" or unreadable.
+std::optional<std::uint64_t> read_high(const CgroupFs& fs, std::string_view dir);
 /// memory.peak (Linux 5.19+); empty when the kernel does not have it.
 std::optional<std::uint64_t> read_peak(const CgroupFs& fs, std::string_view dir);
 

@@ -68,9 +68,13 @@ Status CgroupV2Limiter::setup() {
   procs_fd_ = std::move(*fd);
   kill_file_exists_ = fs_.exists(dir_, "cgroup.kill");
   if (auto error = watch_.add(fs_.path(dir_, "cgroup.events"), [this] { on_events_modified(); })) return error;
-  if (has("memory"))
+  if (has("memory")) {
     if (auto error = watch_.add(fs_.path(dir_, "memory.events"), [this] { on_memory_events_modified(); }))
       return error;
+    // memory.high throttling is counted where memory.high sits: the tree node.
+    if (auto error = watch_.add(fs_.path(tree_dir_, "memory.events"), [this] { on_tree_memory_events_modified(); }))
+      return error;
+  }
   if (has("pids") && options_.ceilings.pids_max) {
     // Which cgroup counts a refused fork changed across kernels (the task's own before 6.10,
     // the one whose pids.max was hit after): watch both.
@@ -109,13 +113,18 @@ nlohmann::json CgroupV2Limiter::report() const {
   std::optional<memory::Events> events = final_memory_events_;
   std::optional<std::uint64_t> peak = final_memory_peak_;
   if (!released_ && has("memory")) {
-    if (auto read = memory::read_events(fs_, dir_)) events = *read;
-    peak = memory::read_peak(fs_, dir_);
+    if (auto read = memory::read_events(fs_, tree_dir_)) events = *read;
+    peak = memory::read_peak(fs_, tree_dir_);
   }
+  // The counters of the node that carries memory.max and memory.high (the leaf never sees
+  // its ceilings' "high" and "max" events).
   if (events)
     out["memory"] = {{"peak_bytes", peak ? nlohmann::json(*peak) : nlohmann::json(nullptr)},
+                     {"events_cgroup", fs_.path(tree_dir_)},
                      {"events", {{"high", events->high}, {"max", events->max}, {"oom", events->oom},
-                                 {"oom_kill", events->oom_kill}, {"oom_group_kill", events->oom_group_kill}}}};
+                                 {"oom_kill", events->oom_kill}, {"oom_group_kill", events->oom_group_kill}}},
+                     {"throttled_ms", longest_throttle_ms_},
+                     {"high_stall_limit_ms", options_.memory_high_stall.count()}};
   std::optional<pids::Stat> pid_stat = final_pids_;
   if (!released_ && has("pids")) pid_stat = read_pids();
   if (pid_stat)
@@ -186,17 +195,20 @@ void CgroupV2Limiter::on_events_modified() {
 void CgroupV2Limiter::kill_all(std::function<void(std::size_t)> done) {
   std::size_t count = released_ ? 0 : processes().size();
   if (!released_) {
-    bool killed = false;
-    if (kill_file_exists_ && options_.use_kill_file) {
-      if (auto error = fs_.write(dir_, "cgroup.kill", "1"); !error) {
-        killed = true;
-        kill_method_ = "cgroup.kill";
-      }
-    }
-    if (!killed) freeze_kill_thaw();
+    kill_now();
     arm_kill_retry();
   }
   async_wait_empty([done = std::move(done), count] { done(count); });
+}
+
+void CgroupV2Limiter::kill_now() {
+  if (kill_file_exists_ && options_.use_kill_file) {
+    if (auto error = fs_.write(dir_, "cgroup.kill", "1"); !error) {
+      kill_method_ = "cgroup.kill";
+      return;
+    }
+  }
+  freeze_kill_thaw();
 }
 
 void CgroupV2Limiter::freeze_kill_thaw() {
@@ -233,6 +245,7 @@ void CgroupV2Limiter::arm_kill_retry() {
 void CgroupV2Limiter::cancel() {
   watch_.cancel();
   if (kill_retry_) kill_retry_->cancel();
+  if (throttle_timer_) throttle_timer_->cancel();
   empty_waiters_.clear();
 }
 
@@ -244,13 +257,69 @@ void CgroupV2Limiter::on_memory_events_modified() {
   Breach breach;
   breach.kind = Breach::Kind::memory_ceiling;
   breach.ceiling = options_.ceilings.memory_max_bytes.value_or(0);
-  breach.peak = memory::read_peak(fs_, dir_).value_or(breach.ceiling);
+  breach.peak = memory::read_peak(fs_, tree_dir_).value_or(breach.ceiling);
   breach.oom_kills = events->oom_kill;
   breach.kernel_killed = true;
+  if (throttle_) breach.throttled_ms = static_cast<std::uint64_t>(throttle_->throttled().count());
   breach.message = fmt::format("memory ceiling: the tree reached its {} ceiling (peak {}); the kernel killed it "
                                "({} OOM kill{})",
                                config::format_bytes(breach.ceiling), config::format_bytes(breach.peak),
                                breach.oom_kills, breach.oom_kills == 1 ? "" : "s");
+  report_breach(breach);
+}
+
+void CgroupV2Limiter::on_tree_memory_events_modified() {
+  // Throttling started (memory.events "high" of the tree node moved): watch it until it stops.
+  if (memory_breach_reported_ || released_ || throttle_) return;
+  throttle_.emplace(options_.memory_high_stall);
+  throttle_->update(throttle_reading());
+  if (!throttle_timer_) throttle_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
+  throttle_tick();
+}
+
+MemoryThrottleWatch::Reading CgroupV2Limiter::throttle_reading() const {
+  MemoryThrottleWatch::Reading reading;
+  reading.at = MemoryThrottleWatch::Clock::now();
+  if (auto events = memory::read_events(fs_, tree_dir_)) reading.high_events = events->high;
+  if (auto text = fs_.read(tree_dir_, "memory.pressure"))
+    if (auto pressure = parse_pressure(*text)) reading.full_stall_usec = pressure->full_total_usec;
+  return reading;
+}
+
+void CgroupV2Limiter::throttle_tick() {
+  // A tenth of the window, at least every 50 ms: the kill comes at most 10 % late.
+  auto interval = std::max(std::chrono::milliseconds(50), options_.memory_high_stall / 10);
+  throttle_timer_->expires_after(interval);
+  throttle_timer_->async_wait([this](const boost::system::error_code& error) {
+    if (error || released_ || memory_breach_reported_ || !throttle_) return;
+    bool end = throttle_->update(throttle_reading());
+    longest_throttle_ms_ =
+        std::max(longest_throttle_ms_, static_cast<std::uint64_t>(throttle_->throttled().count()));
+    if (end) return end_throttled_tree();
+    if (!throttle_->throttling()) {
+      throttle_.reset();  // it recovered: the next "high" event starts a new watch
+      return;
+    }
+    throttle_tick();
+  });
+}
+
+void CgroupV2Limiter::end_throttled_tree() {
+  memory_breach_reported_ = true;
+  Breach breach;
+  breach.kind = Breach::Kind::memory_ceiling;
+  breach.ceiling = options_.ceilings.memory_max_bytes.value_or(0);
+  breach.peak = memory::read_peak(fs_, tree_dir_).value_or(breach.ceiling);
+  breach.throttled_ms = static_cast<std::uint64_t>(throttle_->throttled().count());
+  breach.kernel_killed = false;
+  breach.grace = std::chrono::milliseconds(0);  // already killed: nothing to wait for
+  auto high = memory::read_high(fs_, tree_dir_);
+  breach.message = fmt::format(
+      "memory ceiling: the kernel throttled the tree at memory.high ({} of its {} ceiling) for {} ms without "
+      "reaching the ceiling (no swap to go to); guardian killed it",
+      high ? config::format_bytes(*high) : std::string("?"), config::format_bytes(breach.ceiling),
+      breach.throttled_ms);
+  kill_now();
   report_breach(breach);
 }
 
@@ -311,8 +380,8 @@ TreeUsage CgroupV2Limiter::sample() {
 void CgroupV2Limiter::take_final_stats() {
   final_cpu_ = read_cpu();
   if (has("memory")) {
-    if (auto events = memory::read_events(fs_, dir_)) final_memory_events_ = *events;
-    final_memory_peak_ = memory::read_peak(fs_, dir_);
+    if (auto events = memory::read_events(fs_, tree_dir_)) final_memory_events_ = *events;
+    final_memory_peak_ = memory::read_peak(fs_, tree_dir_);
   }
   if (has("pids")) final_pids_ = read_pids();
 }

@@ -2,7 +2,8 @@
 // CgroupV2Limiter: holds one supervised command in its own cgroup v2 leaf. The command
 // enters the leaf before exec (the child writes "0" to a cgroup.procs opened beforehand),
 // the kernel enforces memory.max/high, swap, cpu.max and pids.max, an OOM kill takes the
-// whole tree (memory.oom.group) and is learned from memory.events through inotify, and the
+// whole tree (memory.oom.group) and is learned from memory.events through inotify; a tree the
+// kernel throttles at memory.high past a short window is killed and named the same way; the
 // end is cgroup.kill (or freeze + SIGKILL + thaw) and waiting for "populated 0".
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +19,7 @@
 #include "guardian/limits/cgroup_usage_reader.hpp"
 #include "guardian/limits/file_watch.hpp"
 #include "guardian/limits/limiter.hpp"
+#include "guardian/limits/memory_throttle.hpp"
 #include "guardian/process/unique_fd.hpp"
 
 namespace guardian::limits {
@@ -30,6 +32,9 @@ class CgroupV2Limiter : public Limiter {
     bool use_kill_file = true;  // cgroup.kill when the kernel has it; else freeze + kill + thaw
     std::string reason;         // why this backend (from BackendChoice)
     std::vector<std::string> missing_controllers;
+    // How long the tree may stay throttled at memory.high before guardian ends it (a kill
+    // named like the kernel's OOM kill): without swap, the kernel can throttle it forever.
+    std::chrono::milliseconds memory_high_stall{2000};
   };
 
   /// Creates the unit's leaf under the tree node that carries the ceilings. On error nothing is left.
@@ -61,6 +66,11 @@ class CgroupV2Limiter : public Limiter {
   std::vector<pid_t> processes() const;  // of the leaf and any cgroups below it
   void on_events_modified();
   void on_memory_events_modified();
+  void on_tree_memory_events_modified();
+  void throttle_tick();
+  MemoryThrottleWatch::Reading throttle_reading() const;
+  void end_throttled_tree();
+  void kill_now();
   void on_pids_events_modified();
   void arm_kill_retry();
   void freeze_kill_thaw();
@@ -82,6 +92,9 @@ class CgroupV2Limiter : public Limiter {
   pid_t root_pid_ = -1;
   std::vector<std::function<void()>> empty_waiters_;
   bool memory_breach_reported_ = false;
+  std::optional<MemoryThrottleWatch> throttle_;  // while the tree is over memory.high
+  std::unique_ptr<boost::asio::steady_timer> throttle_timer_;
+  std::uint64_t longest_throttle_ms_ = 0;
   bool pids_breach_reported_ = false;
   std::unique_ptr<boost::asio::steady_timer> kill_retry_;
   bool kill_file_exists_ = false;

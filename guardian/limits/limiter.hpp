@@ -54,10 +54,11 @@ struct Breach {
   std::uint64_t oom_kills = 0;      // kernel OOM kills in the tree (cgroup)
   bool kernel_killed = false;       // the kernel already killed the tree; else the caller must stop it
   std::chrono::milliseconds grace{1000};  // when the caller stops it: SIGTERM, then SIGKILL after this
+  std::uint64_t throttled_ms = 0;   // how long the kernel throttled the tree at memory.high before
   nlohmann::json to_json() const {
     return {{"kind", kind == Kind::memory_ceiling ? "memory_ceiling" : "pids_ceiling"},
             {"ceiling", ceiling}, {"peak", peak}, {"oom_kills", oom_kills},
-            {"kernel_killed", kernel_killed}, {"message", message}};
+            {"kernel_killed", kernel_killed}, {"throttled_ms", throttled_ms}, {"message", message}};
   }
 };
 

@@ -40,11 +40,9 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
   std::string requested = config.text("limits.backend");
   if (requested.empty()) requested = "auto";
   const bool disabled = config.boolean("limits.disabled");
-  // Said once per guardian, not once per server: the same machine gives the same answer.
-  static bool warned = false;
+  // The caller says it once per run (RunContext::limits_fallback), not once per server.
   auto warn = [&](const std::string& event, const std::string& message) {
-    if (request.warn && !warned) request.warn(event, message);
-    warned = true;
+    if (request.warn) request.warn(event, message);
   };
 
   CgroupProbe probe = probe_cgroups();
@@ -77,6 +75,7 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
     if (tree) {
       CgroupV2Limiter::Options options{ceilings, request.unit_name, config.text("limits.cgroup_kill") != "freeze",
                                        choice.reason, choice.missing_controllers};
+      options.memory_high_stall = config.duration("limits.memory_high_stall").value_or(options.memory_high_stall);
       auto limiter = CgroupV2Limiter::create(request.executor, std::move(*tree), std::move(options));
       if (limiter) {
         if (!choice.missing_controllers.empty())

@@ -6,9 +6,8 @@
 #include <fmt/format.h>
 
 #include "guardian/config/quantity.hpp"
-#include "guardian/limits/limiter.hpp"
 #include "guardian/report/clock.hpp"
-#include "guardian/supervise/run_context.hpp"
+#include "guardian/context/run_context.hpp"
 
 namespace guardian::monitor {
 namespace {
@@ -55,7 +54,7 @@ void Monitor::HeavyPhase::end() {
   });
 }
 
-Monitor::Monitor(supervise::RunContext& run, MonitorSettings settings)
+Monitor::Monitor(context::RunContext& run, MonitorSettings settings)
     : run_(run),
       settings_(std::move(settings)),
       progressive_(settings_.progressive, Clock::now()),
@@ -79,11 +78,11 @@ void Monitor::on_run_thread(F&& f) {
   boost::asio::dispatch(run_.io, std::forward<F>(f));
 }
 
-void Monitor::watch(limits::Limiter& limiter, process::TreeMembership members) {
+void Monitor::watch(Sampler::TreeSource tree, process::TreeMembership members, ProcessWalker::IsRoot is_root) {
   SamplerOptions sampler_options;
   sampler_options.disks = settings_.disks;
-  sampler_.emplace([&limiter] { return limiter.sample(); }, std::move(sampler_options));
-  walker_.emplace(std::move(members));
+  sampler_.emplace(std::move(tree), std::move(sampler_options));
+  walker_.emplace(std::move(members), "/proc", std::move(is_root));
 
   begin_reports();
   run_.log.info("monitor", "monitor.started",

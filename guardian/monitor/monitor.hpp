@@ -41,10 +41,7 @@
 #include "guardian/monitor/snapshot_ring.hpp"
 #include "guardian/monitor/threshold_tracker.hpp"
 
-namespace guardian::limits {
-class Limiter;
-}
-namespace guardian::supervise {
+namespace guardian::context {
 struct RunContext;
 }
 
@@ -52,16 +49,17 @@ namespace guardian::monitor {
 
 class Monitor {
  public:
-  Monitor(supervise::RunContext& run, MonitorSettings settings);
+  Monitor(context::RunContext& run, MonitorSettings settings);
   ~Monitor();
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
 
-  /// Starts watching a launched command's tree: `limiter` holds it (and is sampled at each
-  /// check); `members` finds its processes for the per-process walk, with its root set to
-  /// the command itself (never touched by the protector) and the subtrees that are not the
-  /// command's excluded (the sentinel, dev servers). The first check runs at once.
-  void watch(limits::Limiter& limiter, process::TreeMembership members);
+  /// Starts watching the run's tree: `tree` samples it at each check (the limiters of the
+  /// command and of every server, summed); `members` finds its processes for the
+  /// per-process walk, with the subtrees that are not the run's excluded (the sentinel);
+  /// `is_root` names the processes guardian started itself (the command, each server's
+  /// root), which the protector never touches. The first check runs at once.
+  void watch(Sampler::TreeSource tree, process::TreeMembership members, ProcessWalker::IsRoot is_root);
   /// Stops sampling (the tree has ended); queries keep answering with what was seen.
   void stop();
 
@@ -123,7 +121,7 @@ class Monitor {
   void begin_reports();
   void report(const Snapshot& snapshot, SteadyTime now);
 
-  supervise::RunContext& run_;
+  context::RunContext& run_;
   MonitorSettings settings_;
   ProgressiveMonitor progressive_;
   ThresholdSet thresholds_;

@@ -8,7 +8,7 @@
 
 #include "guardian/config/quantity.hpp"
 #include "guardian/monitor/monitor.hpp"
-#include "guardian/supervise/run_context.hpp"
+#include "guardian/context/run_context.hpp"
 
 namespace guardian::monitor {
 namespace {

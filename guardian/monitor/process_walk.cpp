@@ -4,8 +4,8 @@
 
 namespace guardian::monitor {
 
-ProcessWalker::ProcessWalker(process::TreeMembership members, std::filesystem::path proc_root)
-    : members_(std::move(members)), host_(std::move(proc_root)) {}
+ProcessWalker::ProcessWalker(process::TreeMembership members, std::filesystem::path proc_root, IsRoot is_root)
+    : members_(std::move(members)), host_(std::move(proc_root)), is_root_(std::move(is_root)) {}
 
 TreeWalk ProcessWalker::walk(SteadyTime now, double cpu_ceiling_cores, std::uint64_t memory_ceiling_bytes,
                              bool files_and_io) {
@@ -21,7 +21,7 @@ TreeWalk ProcessWalker::walk(SteadyTime now, double cpu_ceiling_cores, std::uint
     ProcessUse use;
     use.pid = st.pid;
     use.start_ticks = st.start_ticks;
-    use.is_root = st.pid == members_.root();
+    use.is_root = is_root_ ? is_root_(st.pid) : st.pid == members_.root();
     const std::uint64_t usec = process::cpu_usec(st);
     const auto key = std::make_pair(st.pid, st.start_ticks);
     cpu_usec_by_process[key] = usec;

@@ -3,6 +3,7 @@
 // asked, open files and IO for the snapshot), read from /proc only when the monitor
 // decides a walk is worth it: one stat read per process, plus the fd directory and the io
 // file when files and IO are wanted.
+#include <functional>
 #include <map>
 #include <utility>
 #include <vector>
@@ -23,7 +24,10 @@ struct TreeWalk {
 
 class ProcessWalker {
  public:
-  ProcessWalker(process::TreeMembership members, std::filesystem::path proc_root = "/proc");
+  /// Whether a process is one guardian started itself (never touched by the protector).
+  using IsRoot = std::function<bool(pid_t)>;
+  /// Without `is_root`, the membership's root is the one.
+  ProcessWalker(process::TreeMembership members, std::filesystem::path proc_root = "/proc", IsRoot is_root = nullptr);
 
   TreeWalk walk(SteadyTime now, double cpu_ceiling_cores, std::uint64_t memory_ceiling_bytes, bool files_and_io);
 
@@ -33,6 +37,7 @@ class ProcessWalker {
  private:
   process::TreeMembership members_;
   HostReader host_;
+  IsRoot is_root_;
   std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> last_cpu_usec_;
   std::optional<SteadyTime> last_walk_;
 };

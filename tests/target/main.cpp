@@ -19,8 +19,10 @@ Usage errors exit 2.
                               no core file is written
   sleep SECONDS               print "ready", sleep, exit 0 (fractions allowed: 0.3)
   spin THREADS SECONDS        busy-loop on THREADS threads, exit 0
-  alloc MB HOLD_SECONDS       allocate and touch MB MiB ("allocated N MB" every 64 MB
-                              and at the end), hold them, exit 0; exit 4 if out of memory
+  alloc MB HOLD_SECONDS [STEP_MB STEP_SECONDS]
+                              allocate and touch MB MiB ("allocated N MB" every 64 MB
+                              and at the end), hold them, exit 0; exit 4 if out of memory;
+                              with a step: STEP_MB MiB every STEP_SECONDS (a slow leak)
   fork-tree DEPTH WIDTH SECONDS [ROOT_SECONDS]
                               every process forks WIDTH children, DEPTH levels deep;
                               all sleep SECONDS; when all run, the root prints

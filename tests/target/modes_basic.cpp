@@ -71,10 +71,15 @@ int mode_spin(Args args) {
 }
 
 int mode_alloc(Args args) {
-  expect_arg_count("alloc", args, 2, 2);
+  expect_arg_count("alloc", args, 2, 4);
   const long megabytes = parse_long(args[0], "MB");
   if (megabytes < 0) usage_error("alloc: MB must be >= 0");
   const timespec deadline = deadline_after(parse_seconds(args[1], "HOLD_SECONDS"));
+  // Optional pace: STEP_MB MiB every STEP_SECONDS, as a leaking test grows (default: at once).
+  const long step_megabytes = args.size() > 2 ? parse_long(args[2], "STEP_MB") : megabytes;
+  if (args.size() == 3) usage_error("alloc: STEP_MB needs STEP_SECONDS");
+  if (args.size() > 2 && step_megabytes < 1) usage_error("alloc: STEP_MB must be >= 1");
+  const double step_seconds = args.size() > 3 ? parse_seconds(args[3], "STEP_SECONDS") : 0;
   constexpr size_t kChunkBytes = 1024 * 1024;
   const long page_bytes = sysconf(_SC_PAGESIZE);
   std::vector<std::unique_ptr<char[]>> chunks;
@@ -90,6 +95,7 @@ int mode_alloc(Args args) {
       chunk[offset] = static_cast<char>(mb);
     chunks.push_back(std::move(chunk));
     if (mb % 64 == 0) say("allocated " + std::to_string(mb) + " MB");
+    if (step_seconds > 0 && mb % step_megabytes == 0 && mb < megabytes) sleep_until(deadline_after(step_seconds));
   }
   if (megabytes % 64 != 0) say("allocated " + std::to_string(megabytes) + " MB");
   say("ready");

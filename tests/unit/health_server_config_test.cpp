@@ -5,9 +5,9 @@
 #include <csignal>
 
 #include "guardian/config/config.hpp"
-#include "guardian/supervise/server_spec.hpp"
+#include "guardian/servers/server_spec.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 using namespace std::chrono_literals;
@@ -119,4 +119,4 @@ TEST(ServerSpec, CommandGivenAsArgvIsLookedUp) {
 }
 
 }  // namespace
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

@@ -32,7 +32,8 @@ TEST(LimitsCeilings, ModesAreSharesOfTheMachine) {
   auto dev = compute_ceilings(with({}), eight_cores_32g());
   EXPECT_DOUBLE_EQ(*dev.cpu_cores, 6.0);  // 75 % of 8 cores
   EXPECT_EQ(*dev.memory_max_bytes, share(0.8 * 32 * GiB));
-  EXPECT_EQ(*dev.memory_high_bytes, static_cast<std::uint64_t>(0.9 * *dev.memory_max_bytes + 0.5));
+  // No swap: memory.high at the ceiling, so the kernel kills at memory.max instead of throttling.
+  EXPECT_EQ(*dev.memory_high_bytes, *dev.memory_max_bytes);
   EXPECT_EQ(dev.swap_max_bytes, 0u);
   EXPECT_FALSE(dev.pids_max.has_value());
   EXPECT_NE(dev.cpu_origin.find("mode dev: 75% of the machine (8 CPUs)"), std::string::npos) << dev.cpu_origin;
@@ -50,9 +51,9 @@ TEST(LimitsCeilings, OverridesReplaceTheMode) {
                             eight_cores_32g());
   EXPECT_DOUBLE_EQ(*c.cpu_cores, 1.5);  // 150 % of one core
   EXPECT_EQ(*c.memory_max_bytes, 2 * GiB);
-  EXPECT_EQ(*c.memory_high_bytes, static_cast<std::uint64_t>(0.9 * 2 * GiB + 0.5));
+  EXPECT_EQ(*c.memory_high_bytes, 2 * GiB);
   EXPECT_EQ(*c.pids_max, 64u);
-  EXPECT_EQ(c.describe(), "cpu 1.50 cores · memory 2.0 GiB (high 1.8 GiB) · pids 64");
+  EXPECT_EQ(c.describe(), "cpu 1.50 cores · memory 2.0 GiB · pids 64");
   auto cores = compute_ceilings(with({{"limits.cpu", "1.5"}, {"limits.memory", "50%"}}), eight_cores_32g());
   EXPECT_DOUBLE_EQ(*cores.cpu_cores, 1.5);
   EXPECT_EQ(*cores.memory_max_bytes, 16 * GiB);
@@ -65,6 +66,10 @@ TEST(LimitsCeilings, MemoryHighAndSwapCanBeSizesOrShares) {
   EXPECT_EQ(c.swap_max_bytes, GiB / 4);
   auto capped = compute_ceilings(with({{"limits.memory", "1G"}, {"limits.memory_high", "4G"}}), eight_cores_32g());
   EXPECT_EQ(*capped.memory_high_bytes, GiB);  // never above the hard ceiling
+  // Unset, with swap allowed: the early reclaim step at 90 %.
+  auto swapping = compute_ceilings(with({{"limits.memory", "1G"}, {"limits.swap", "256M"}}), eight_cores_32g());
+  EXPECT_EQ(*swapping.memory_high_bytes, share(0.9 * GiB));
+  EXPECT_EQ(swapping.describe(), "cpu 6.00 cores · memory 1.0 GiB (high 922 MiB)");
 }
 
 TEST(LimitsCeilings, AnEnclosingCgroupWithLessIsWhatTheModeSharesOut) {

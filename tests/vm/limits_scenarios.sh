@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside the cgroup2 VM (../shared/cgroup2-vm/vm-run), as root in the root cgroup.
+# Runs inside the bare cgroup v2 VM (bare/bare-vm), as root in the root cgroup.
 # Every scenario runs the real guardian on guardian-target and prints one section:
 #   @@@ begin NAME / @@ exit / @@ stdout / @@ stderr / @@ report / @@ <extra> / @@@ end NAME
 # limits_vm_test.cpp parses the sections and asserts; this script asserts nothing.
@@ -38,6 +38,16 @@ part_nproc() { part vm_cpus; grep -c ^processor /proc/cpuinfo; }
 # 1. A child allocating 4x its memory ceiling is OOM-killed, named, guardian survives.
 scenario memory --memory 64M -- $T alloc 256 10
 end_scenario memory
+
+# 1b. A slow leak (10 MB every 50 ms) of a program on a disk-backed filesystem (the ext4 disk
+#     at /disk): reclaim keeps evicting and refaulting its file pages, so memory.high below the
+#     ceiling would throttle it forever. Default ceilings: killed at memory.max within seconds.
+scenario memory_disk --memory 64M -- chroot /disk $T alloc 400 120 10 0.05
+end_scenario memory_disk
+# 1c. The same with memory.high asked for at 90 %: the kernel throttles the tree there; guardian
+#     ends it after limits.memory_high_stall (2 s) and names it.
+scenario memory_high_stall --memory 64M --memory-high 90% -- chroot /disk $T alloc 400 120 10 0.05
+end_scenario memory_high_stall
 
 # 2. cpu.max holds a two-thread spinner at its ceiling.
 scenario cpu --cpu 0.5 -- $T spin 2 8

@@ -1,4 +1,4 @@
-// The cgroup v2 backend on a real kernel: boots the cgroup2 VM (../shared/cgroup2-vm) once,
+// The cgroup v2 backend on a real kernel: boots the bare cgroup v2 VM (bare/bare-vm) once,
 // runs limits_scenarios.sh there (the real guardian binary on guardian-target), and checks
 // each scenario's exit code, output, report and the cgroups left behind.
 #include <gtest/gtest.h>
@@ -44,7 +44,7 @@ class LimitsVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto vm = guardian::testing::run_scenario_in_vm(SCENARIOS, 900);
-    ASSERT_NE(vm.status, -1) << "vm-run could not be started";
+    ASSERT_NE(vm.status, -1) << "bare-vm could not be started";
     raw_ = std::move(vm.output);
     vm_status_ = vm.status;
     parse();
@@ -73,7 +73,7 @@ class LimitsVm : public ::testing::Test {
     static const Section empty;
     auto it = sections_.find(name);
     if (it == sections_.end()) {
-      ADD_FAILURE() << "the VM did not run scenario '" << name << "' (vm-run status " << vm_status_
+      ADD_FAILURE() << "the VM did not run scenario '" << name << "' (bare-vm status " << vm_status_
                     << "); its output:\n"
                     << raw_;
       return empty;
@@ -148,6 +148,42 @@ TEST_F(LimitsVm, AllocatingFourTimesTheCeilingIsKilledAndNamedWhileGuardianSurvi
   expect_memory_ceiling_kill(section("memory"));
 }
 
+// The hang of issue 12: a program whose file pages live on a real block device, leaking
+// 10 MB every 50 ms under --memory 64M, must end in a named kill within seconds.
+void expect_slow_leak_killed(const Section& s) {
+  EXPECT_EQ(s.exit_code(), 137) << describe(s);
+  EXPECT_LE(std::stoi("0" + s.trimmed("wall_seconds")), 30) << "the tree hung at memory.high\n" << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["killed_by"], "memory_ceiling") << describe(s);
+  ASSERT_TRUE(report.contains("ceiling_kill")) << describe(s);
+  EXPECT_EQ(report["ceiling_kill"]["ceiling"], 64 * MiB);
+  EXPECT_TRUE(report["ceiling_kill"].contains("throttled_ms")) << report["ceiling_kill"].dump();
+  EXPECT_EQ(report["alerts"]["by_type"]["MEMORY_CEILING_KILL"]["emitted"], 1) << report["alerts"].dump();
+}
+
+TEST_F(LimitsVm, ASlowLeakOnADiskBackedFilesystemIsKilledAtTheCeilingNotThrottledForever) {
+  const auto& s = section("memory_disk");
+  expect_slow_leak_killed(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object());
+  EXPECT_GE(report["ceiling_kill"]["oom_kills"].get<int>(), 1) << describe(s);
+  EXPECT_EQ(report["enforcement"]["ceilings"]["memory_high_bytes"], 64 * MiB) << "no swap: high = max";
+}
+
+TEST_F(LimitsVm, ATreeThrottledAtMemoryHighIsKilledAfterTheStallWindowAndNamed) {
+  const auto& s = section("memory_high_stall");
+  expect_slow_leak_killed(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object());
+  EXPECT_GE(report["ceiling_kill"]["throttled_ms"].get<int>(), 2000) << describe(s);
+  EXPECT_FALSE(report["ceiling_kill"]["kernel_killed"].get<bool>()) << describe(s);
+  // The counters of the node that carries memory.high, where the throttling is counted.
+  EXPECT_GT(report["enforcement"]["memory"]["events"]["high"].get<int>(), 0) << report["enforcement"].dump(2);
+  EXPECT_GE(report["enforcement"]["memory"]["throttled_ms"].get<int>(), 2000) << report["enforcement"].dump(2);
+  EXPECT_NE(s.part("stderr").find("guardian killed it"), std::string::npos) << describe(s);
+}
+
 TEST_F(LimitsVm, CpuMaxHoldsATwoThreadSpinnerAtItsCeiling) {
   const auto& s = section("cpu");
   EXPECT_EQ(s.trimmed("vm_cpus"), "2") << "two threads need two CPUs to want more than the ceiling";
@@ -210,7 +246,7 @@ TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroup) {
 }
 
 TEST_F(LimitsVm, NoCgroupDirectoryIsLeftAfterAnyRun) {
-  for (const char* name : {"memory", "cpu", "forkbomb", "daemon", "first_instruction", "freeze_kill",
+  for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "daemon", "first_instruction", "freeze_kill",
                            "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
     EXPECT_EQ(section(name).trimmed("leftover_cgroups"), "") << name;
 }

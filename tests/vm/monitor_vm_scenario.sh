@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside the cgroup2 VM (../shared/cgroup2-vm/vm-run), as root. The real guardian
+# Runs inside the bare cgroup v2 VM (bare/bare-vm), as root. The real guardian
 # supervises a static 13-process tree with the cgroup v2 backend while this script reads the
 # tree's cgroup files; monitor_vm_test.cpp compares them with guardian's snapshots.
 # Prints sections: @@ name, then content. Asserts nothing.

@@ -1,4 +1,4 @@
-// The monitor on the cgroup v2 backend, on a real kernel: boots the cgroup2 VM once, runs
+// The monitor on the cgroup v2 backend, on a real kernel: boots the bare cgroup v2 VM (bare/bare-vm) once, runs
 // monitor_vm_scenario.sh there, and checks that guardian's snapshots of a static tree say
 // what the tree's cgroup files say (processes, threads, memory, ceilings, the tree's PSI).
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@ class MonitorVm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto vm = guardian::testing::run_scenario_in_vm(SCENARIO, 600);
-    ASSERT_NE(vm.status, -1) << "vm-run could not be started";
+    ASSERT_NE(vm.status, -1) << "bare-vm could not be started";
     raw_ = std::move(vm.output);
     std::istringstream in(raw_);
     std::string line, part;

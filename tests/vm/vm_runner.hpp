@@ -1,5 +1,6 @@
-// Runs one scenario script inside the cgroup2 VM (../shared/cgroup2-vm/vm-run) with
-// guardian and the test helper copied in, and returns everything it printed.
+// Runs one scenario script inside the bare cgroup v2 VM (tests/vm/bare/bare-vm) with guardian
+// and the test helper copied in (the helper also onto the VM's ext4 disk, /disk), and returns
+// everything it printed.
 #pragma once
 
 #include <cstdio>
@@ -9,14 +10,14 @@ namespace guardian::testing {
 
 struct VmRun {
   std::string output;  // stdout and stderr of the VM run, interleaved
-  int status = -1;     // pclose status (-1: vm-run could not be started)
+  int status = -1;     // pclose status (-1: bare-vm could not be started)
 };
 
 inline VmRun run_scenario_in_vm(const std::string& scenario, int timeout_seconds) {
-  const std::string command = std::string(CG2VM_RUN) + " --timeout " + std::to_string(timeout_seconds) +
+  const std::string command = std::string(BARE_VM) + " --timeout " + std::to_string(timeout_seconds) +
                               " --mem 512M --cpus 2 --copy " + GUARDIAN_BIN + " --copy " + GUARDIAN_TARGET_BIN +
-                              " --copy " + scenario + " -- /bin/sh " + scenario + " " + GUARDIAN_BIN + " " +
-                              GUARDIAN_TARGET_BIN + " 2>&1";
+                              " --disk-copy " + GUARDIAN_TARGET_BIN + " --copy " + scenario + " -- /bin/sh " +
+                              scenario + " " + GUARDIAN_BIN + " " + GUARDIAN_TARGET_BIN + " 2>&1";
   VmRun run;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return run;

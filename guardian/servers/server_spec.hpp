@@ -12,7 +12,7 @@
 #include "guardian/health/probe_target.hpp"
 #include "guardian/health/server_lifecycle.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 struct ServerSpec {
   std::string name;
@@ -39,4 +39,4 @@ struct ServerSpec {
   static std::vector<ServerSpec> all_from_config(const config::Config& config);
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

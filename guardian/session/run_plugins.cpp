@@ -1,4 +1,4 @@
-#include "guardian/supervise/run_plugins.hpp"
+#include "guardian/session/run_plugins.hpp"
 
 #include <boost/asio/post.hpp>
 #include <cstdlib>
@@ -7,7 +7,7 @@
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/report/clock.hpp"
 
-namespace guardian::supervise {
+namespace guardian::session {
 namespace {
 
 using namespace std::chrono_literals;
@@ -23,7 +23,7 @@ std::optional<std::string> plugin_kind_of(const nlohmann::json& line) {
 
 }  // namespace
 
-RunPlugins::RunPlugins(RunContext& run) : run_(run) {}
+RunPlugins::RunPlugins(context::RunContext& run) : run_(run) {}
 
 RunPlugins::~RunPlugins() {
   finish(nullptr);
@@ -82,7 +82,7 @@ void RunPlugins::note(const nlohmann::json& line) {
     auto& count = protector_actions_[event.substr(std::string("protector.").size())];
     count = count.is_number() ? count.get<int>() + 1 : 1;
   }
-  if (event == "run.started") {
+  if (event == "run.started" || event == "serve.started") {
     run_state_ = "running";
     if (line.contains("context")) enforcement_ = line["context"].value("enforcement", nlohmann::json());
   }
@@ -178,4 +178,4 @@ nlohmann::json RunPlugins::answer_query(const nlohmann::json& what) const {
   return {{"error", fmt::format("unknown query '{}': ask for status, alerts or snapshots", kind)}};
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::session

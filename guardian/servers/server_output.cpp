@@ -1,4 +1,4 @@
-#include "guardian/supervise/server_output.hpp"
+#include "guardian/servers/server_output.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <boost/asio/writable_pipe.hpp>
 #include <cerrno>
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 // One write(2) per line so lines of several servers never interleave mid-line.
@@ -112,4 +112,4 @@ void ServerOutput::abandon() {
   std::erase_if(streams_, [](const auto& stream) { return !stream->reading; });
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "guardian/supervise/server_supervisor.hpp"
-#include "guardian/supervise/server_text.hpp"
+#include "guardian/servers/server_supervisor.hpp"
+#include "guardian/servers/server_text.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -103,4 +103,4 @@ void ServerSupervisor::slow_probe(health::ProbeClass probe_class, Milliseconds l
   if (hooks_.pulse) hooks_.pulse(severity, message);
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

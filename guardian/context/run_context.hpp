@@ -12,13 +12,13 @@
 #include "guardian/report/console.hpp"
 #include "guardian/report/event_log.hpp"
 #include "guardian/report/run_report.hpp"
-#include "guardian/supervise/run_options.hpp"
+#include "guardian/context/run_options.hpp"
 
 namespace guardian::monitor {
 class Monitor;  // guardian/monitor/monitor.hpp
 }
 
-namespace guardian::supervise {
+namespace guardian::context {
 
 struct RunContext {
   boost::asio::io_context& io;
@@ -42,6 +42,9 @@ struct RunContext {
   // restarts and its last health probe after each step); set by RunPlugins, empty when
   // no plugins run. Call on the run's thread.
   std::function<void(const std::string& kind, const nlohmann::json& payload)> observe = nullptr;
+  // A limits backend that fell back or enforces less than asked (make_limiter's `warn`):
+  // said once per run, however many commands and servers ask for a limiter.
+  std::function<void(const std::string& event, const std::string& message)> limits_fallback = nullptr;
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::context

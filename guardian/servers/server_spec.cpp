@@ -1,4 +1,4 @@
-#include "guardian/supervise/server_spec.hpp"
+#include "guardian/servers/server_spec.hpp"
 
 #include <cctype>
 #include <csignal>
@@ -13,7 +13,7 @@
 #include "guardian/process/command_lookup.hpp"
 #include "guardian/process/exit_status.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 using config::ConfigError;
@@ -184,4 +184,4 @@ std::vector<ServerSpec> ServerSpec::all_from_config(const config::Config& config
   return specs;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

@@ -9,7 +9,7 @@
 
 #include "guardian/config/config.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 
 struct RunOptions {
   std::vector<std::string> command;
@@ -25,4 +25,4 @@ struct RunOptions {
   static RunOptions from_config(const config::Config& config, std::vector<std::string> command);
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::context

@@ -1,6 +1,6 @@
-#include "guardian/supervise/run_options.hpp"
+#include "guardian/context/run_options.hpp"
 
-namespace guardian::supervise {
+namespace guardian::context {
 
 RunOptions RunOptions::from_config(const config::Config& config, std::vector<std::string> command) {
   RunOptions options;
@@ -16,4 +16,4 @@ RunOptions RunOptions::from_config(const config::Config& config, std::vector<std
   return options;
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::context

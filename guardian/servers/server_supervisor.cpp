@@ -1,4 +1,4 @@
-#include "guardian/supervise/server_supervisor.hpp"
+#include "guardian/servers/server_supervisor.hpp"
 
 #include <unistd.h>
 
@@ -10,11 +10,11 @@
 #include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
 #include "guardian/process/tree_membership.hpp"
-#include "guardian/supervise/server_text.hpp"
+#include "guardian/servers/server_text.hpp"
 
 extern char** environ;
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -25,7 +25,7 @@ constexpr std::size_t kReportLines = 30;  // output lines in the run report
 
 }  // namespace
 
-ServerSupervisor::ServerSupervisor(RunContext& context, ServerSpec spec, ServerHooks hooks,
+ServerSupervisor::ServerSupervisor(context::RunContext& context, ServerSpec spec, ServerHooks hooks,
                                    std::function<void()> changed)
     : context_(context),
       spec_(std::move(spec)),
@@ -67,6 +67,15 @@ void ServerSupervisor::stop() {
 
 void ServerSupervisor::kill_now() {
   if (command_) command_->escalate();
+}
+
+void ServerSupervisor::relay(int signo) const {
+  if (command_ && command_->running()) command_->relay(signo);
+}
+
+std::optional<limits::TreeUsage> ServerSupervisor::usage() {
+  if (!command_) return std::nullopt;
+  return command_->limiter().sample();
 }
 
 bool ServerSupervisor::is_settled() const {
@@ -120,10 +129,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
   process::TreeMembership membership(process::ProcFs{}, ::getpid(), marker_entry_);
   auto limiter = limits::make_limiter(limits::LimiterRequest{
       context_.config, context_.io.get_executor(), std::move(membership), spec_.name,
-      [this](const std::string& event, const std::string& message) {
-        context_.console.error(message);
-        context_.log.warning("limits", event, message, {{"server", spec_.name}});
-      }});
+      context_.limits_fallback});
   // A server at its memory ceiling is killed like the main command would be; it then counts
   // as down (or as a failed start) and its restart policy applies.
   limiter->on_breach([this, id = attempt_id_](const limits::Breach& breach) {
@@ -139,7 +145,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
   if (auto kill_file = limiter->kill_file(); !kill_file.empty() && hooks_.watch_kill_file)
     hooks_.watch_kill_file(kill_file);
   command_.emplace(context_.io, spec_.name, std::move(launch), std::move(limiter), spec_.stop_grace,
-                   SupervisedCommand::Callbacks{[this](const process::ExitStatus& status) { on_exit(status); },
+                   supervise::SupervisedCommand::Callbacks{[this](const process::ExitStatus& status) { on_exit(status); },
                                                 [this] { on_finished(); }});
   if (auto error = command_->start()) {
     output_.abandon();
@@ -307,4 +313,4 @@ void ServerSupervisor::publish_state(const health::ProbeResult* probe) const {
                               {"probe", probe ? probe_json(*probe) : nlohmann::json()}});
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

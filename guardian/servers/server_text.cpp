@@ -1,10 +1,10 @@
-#include "guardian/supervise/server_text.hpp"
+#include "guardian/servers/server_text.hpp"
 
 #include <fmt/format.h>
 
 #include "guardian/config/quantity.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 using namespace std::chrono_literals;
 
@@ -21,4 +21,4 @@ nlohmann::json probe_json(const health::ProbeResult& result) {
           {"http_status", result.http_status ? nlohmann::json(result.http_status) : nlohmann::json()}};
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

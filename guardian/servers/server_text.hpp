@@ -7,7 +7,7 @@
 
 #include "guardian/health/probe_result.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 /// "850ms", "1.2s", "95s", "4m10s": short and readable.
 std::string human_duration(std::chrono::milliseconds duration);
@@ -15,4 +15,4 @@ std::string human_duration(std::chrono::milliseconds duration);
 /// {"ok", "latency_ms", "detail", "http_status"} of one probe answer.
 nlohmann::json probe_json(const health::ProbeResult& result);
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

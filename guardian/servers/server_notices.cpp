@@ -7,10 +7,10 @@
 
 #include "adapters/uvicorn/uvicorn_adapter.hpp"
 #include "guardian/config/quantity.hpp"
-#include "guardian/supervise/server_supervisor.hpp"
-#include "guardian/supervise/server_text.hpp"
+#include "guardian/servers/server_supervisor.hpp"
+#include "guardian/servers/server_text.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 namespace {
 
 constexpr std::size_t kMessageLines = 10;  // output lines in messages and alerts
@@ -192,4 +192,4 @@ std::string ServerSupervisor::failure_message() const {
                      headline, output_tail(kMessageLines, "  "), spec_.command_text, health_text, spec_.name);
 }
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

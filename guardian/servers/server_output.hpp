@@ -11,7 +11,7 @@
 #include "guardian/health/output_ring.hpp"
 #include "guardian/process/launch.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 class ServerOutput {
  public:
@@ -41,4 +41,4 @@ class ServerOutput {
   std::vector<int> child_ends_;                   // write ends (and /dev/null) until launched()
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

@@ -17,12 +17,12 @@
 #include "guardian/health/probe.hpp"
 #include "guardian/health/server_lifecycle.hpp"
 #include "guardian/process/exit_status.hpp"
-#include "guardian/supervise/run_context.hpp"
-#include "guardian/supervise/server_output.hpp"
-#include "guardian/supervise/server_spec.hpp"
+#include "guardian/context/run_context.hpp"
+#include "guardian/servers/server_output.hpp"
+#include "guardian/servers/server_spec.hpp"
 #include "guardian/supervise/supervised_command.hpp"
 
-namespace guardian::supervise {
+namespace guardian::servers {
 
 /// How the servers tell the rest of the run what they do.
 struct ServerHooks {
@@ -52,7 +52,7 @@ class ServerSupervisor : private health::LifecycleObserver {
  public:
   using Milliseconds = std::chrono::milliseconds;
 
-  ServerSupervisor(RunContext& context, ServerSpec spec, ServerHooks hooks, std::function<void()> changed);
+  ServerSupervisor(context::RunContext& context, ServerSpec spec, ServerHooks hooks, std::function<void()> changed);
   ~ServerSupervisor() override;
   ServerSupervisor(const ServerSupervisor&) = delete;
   ServerSupervisor& operator=(const ServerSupervisor&) = delete;
@@ -64,6 +64,10 @@ class ServerSupervisor : private health::LifecycleObserver {
   void kill_now();
   /// The interval of the monitor's level; ignored when servers.NAME.probe_interval pins one.
   void set_probe_interval(Milliseconds interval);
+  /// Sends `signo` to the running server's process group (a relayed SIGUSR1, …).
+  void relay(int signo) const;
+  /// What the server's tree uses now, through its limiter; empty while nothing runs.
+  std::optional<limits::TreeUsage> usage();
 
   const ServerSpec& spec() const { return spec_; }
   const std::string& name() const { return spec_.name; }
@@ -116,14 +120,14 @@ class ServerSupervisor : private health::LifecycleObserver {
   std::string test_phrase() const;
   void condition(std::string_view what, std::optional<alerts::Severity> severity, const std::string& reason = {});
 
-  RunContext& context_;
+  context::RunContext& context_;
   ServerSpec spec_;
   ServerHooks hooks_;
   std::function<void()> changed_;
   health::ServerLifecycle lifecycle_;
   ServerOutput output_;
   std::unique_ptr<health::Probe> probe_;
-  std::optional<SupervisedCommand> command_;
+  std::optional<supervise::SupervisedCommand> command_;
   pid_t pid_ = -1;
   unsigned attempt_id_ = 0;
   bool stop_started_ = false;
@@ -142,4 +146,4 @@ class ServerSupervisor : private health::LifecycleObserver {
   std::string marker_entry_;
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::servers

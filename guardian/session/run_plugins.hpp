@@ -10,13 +10,13 @@
 #include <string>
 
 #include "guardian/plugins/plugin_host.hpp"
-#include "guardian/supervise/run_context.hpp"
+#include "guardian/context/run_context.hpp"
 
-namespace guardian::supervise {
+namespace guardian::session {
 
 class RunPlugins {
  public:
-  explicit RunPlugins(RunContext& run);
+  explicit RunPlugins(context::RunContext& run);
   ~RunPlugins();
 
   /// Loads the enabled plugins; refused or failed ones are reported (stderr and log).
@@ -39,7 +39,7 @@ class RunPlugins {
   void post_resolution_check();
   void check_resolutions();
 
-  RunContext& run_;
+  context::RunContext& run_;
   std::unique_ptr<plugins::PluginHost> host_;
   bool finished_ = false;
 
@@ -53,4 +53,4 @@ class RunPlugins {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace guardian::supervise
+}  // namespace guardian::session
