@@ -18,17 +18,7 @@ rm -rf "$work/first"
 prefix="$work/moved"
 
 mkdir "$work/suite"
-cat >"$work/suite/test_small.py" <<'PY'
-def test_one():
-    assert 1 + 1 == 2
-
-def test_two():
-    assert "guardian"
-
-def test_broken():
-    assert 1 == 2
-PY
-
+cp "$source_dir/tests/install/small_suite/test_small.py" "$work/suite/"
 # Everything below runs with the source and build trees out of sight.
 hide="mount -t tmpfs tmpfs '$source_dir'"
 case "$build_dir/" in "$source_dir"/*) ;; *) hide="$hide && mount -t tmpfs tmpfs '$build_dir'" ;; esac

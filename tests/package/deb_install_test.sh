@@ -52,16 +52,7 @@ done
 mkdir -p "$work/upper/tmp/suite" "$work/upper/etc" "$work/ovl" "$work/root"
 cp "$deb" "$work/upper/tmp/"
 cp /etc/resolv.conf "$work/upper/etc/resolv.conf"
-cat >"$work/upper/tmp/suite/test_small.py" <<'PY'
-def test_one():
-    assert 1 + 1 == 2
-
-def test_two():
-    assert "guardian"
-
-def test_broken():
-    assert 1 == 2
-PY
+cp "$source_dir/tests/install/small_suite/test_small.py" "$work/upper/tmp/suite/"
 cat >"$work/upper/tmp/smoke.sh" <<'SH'
 set -eu
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin
