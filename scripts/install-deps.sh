@@ -27,6 +27,7 @@ test_pkgs=(
   qemu-system-x86 e2fsprogs xz-utils zstd  # tests/vm: QEMU, the ext4 disk image, kernel modules
   debootstrap  # tests/vm/systemd: the Debian 12 systemd VM
   prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
+  git dpkg-dev debootstrap man-db zsh
 )
 
 want=("${build_pkgs[@]}" "${example_pkgs[@]}")

@@ -6,6 +6,7 @@
 
 #include "adapters/pytest/failure_alerts.hpp"
 #include "guardian/context/run_context.hpp"
+#include "guardian/report/run_history.hpp"
 
 namespace guardian::adapters::junit {
 namespace fs = std::filesystem;
@@ -91,6 +92,7 @@ void JunitAdapter::finish(bool tests_section_taken) {
   section["files"] = nlohmann::json::array();
   for (const auto& file : files)
     if (file["status"] == "ok") section["files"].push_back(file["path"]);
+  section["revision"] = report::git_revision(std::filesystem::current_path());  // the code tested (guardian runs tests)
   section.erase("exit_status");  // JUnit XML does not carry the runner's exit status
   section.erase("unfinished");
   section.erase("workers");

@@ -61,6 +61,15 @@ std::string failure_text(const pugi::xml_node& testcase, const pugi::xml_node& p
   return clean_utf8(text, kMaxText);
 }
 
+// CTest's status="notrun" is a failure unless the test asked to be skipped (SKIP_RETURN_CODE,
+// SKIP_REGULAR_EXPRESSION): a missing executable, missing required files or a failed fixture.
+bool ctest_not_run(const pugi::xml_node& testcase) {
+  // GoogleTest writes status="notrun" for DISABLED_ tests, with its own result="suppressed".
+  if (testcase.attribute("result") || std::string_view(testcase.attribute("status").as_string()) != "notrun")
+    return false;
+  return !std::string_view(testcase.child("skipped").attribute("message").as_string()).starts_with("SKIP_");
+}
+
 TestResult to_result(const pugi::xml_node& testcase) {
   TestResult result;
   std::string name = testcase.attribute("name").as_string();
@@ -70,7 +79,13 @@ TestResult to_result(const pugi::xml_node& testcase) {
   result.nodeid = clean_utf8(classname.empty() || classname == name ? name : classname + separator + name);
   result.duration_s = seconds(testcase);
   result.outcome = "passed";
-  if (auto failure = testcase.child("failure")) {
+  if (ctest_not_run(testcase)) {
+    result.outcome = "failed";  // ctest itself lists it under "The following tests FAILED: ... (Not Run)"
+    // What ctest printed ("Unable to find executable: /path") says more than the reason alone.
+    std::string text = trimmed(testcase.child("system-out").text().get());
+    if (text.empty()) text = trimmed(testcase.child("skipped").attribute("message").as_string());
+    result.text = clean_utf8(text, kMaxText);
+  } else if (auto failure = testcase.child("failure")) {
     result.outcome = "failed";
     result.text = failure_text(testcase, failure);
   } else if (auto error = testcase.child("error")) {
@@ -185,8 +200,9 @@ JunitReport read_junit_file(const std::filesystem::path& path) {
     report.status = error == ENOENT ? JunitReport::Status::missing : JunitReport::Status::unreadable;
     report.problem = error == ENOENT
                          ? fmt::format("{}: no such file; did the test runner write it there? (pytest --junitxml {}, "
-                                       "ctest --output-junit, --gtest_output=xml:{})", path.string(), path.string(),
-                                       path.string())
+                                       "ctest --output-junit (a relative path is taken from ctest's --test-dir, "
+                                       "not the working directory), --gtest_output=xml:{})",
+                                       path.string(), path.string(), path.string())
                          : fmt::format("{}: cannot open: {}; check its permissions", path.string(), std::strerror(error));
     return report;
   }

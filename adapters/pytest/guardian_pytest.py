@@ -13,6 +13,10 @@ import socket
 import time
 
 ENV_SOCKET = "GUARDIAN_EVENTS_SOCKET"
+# "<pid>:<socket>" of the pytest process that reports to guardian, set in its environment so
+# every process it starts inherits it: a pytest started by a test (a nested session) sees it
+# and stays silent, while the session's own xdist workers (its direct children) still report.
+ENV_OWNER = "GUARDIAN_PYTEST_OWNER"
 _dump_file = None  # where faulthandler writes stack dumps (a dup of the real stderr)
 MAX_TEXT = 2000  # bytes of failure text kept per test: a summary, not the whole log
 
@@ -138,9 +142,23 @@ def _register_stack_dump():
     return False
 
 
+def _reports(config, path):
+    """Whether this pytest process is the outermost session of this guardian run (or one of
+    its xdist workers); a session started from inside a test is not counted."""
+    owner_pid, _, owner_socket = os.environ.get(ENV_OWNER, "").partition(":")
+    if owner_socket != path:  # no owner yet, or the owner reported to another guardian
+        os.environ[ENV_OWNER] = "%d:%s" % (os.getpid(), path)
+        return True
+    if owner_pid == str(os.getpid()):
+        return True
+    return getattr(config, "workerinput", None) is not None and owner_pid == str(os.getppid())
+
+
 def pytest_configure(config):
     path = os.environ.get(ENV_SOCKET)
     if not path or config.pluginmanager.has_plugin("guardian-reporter"):
+        return
+    if not _reports(config, path):
         return
     reporter = GuardianReporter(config, path)
     config.pluginmanager.register(reporter, "guardian-reporter")

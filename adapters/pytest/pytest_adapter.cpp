@@ -2,24 +2,17 @@
 
 #include <fcntl.h>
 
-#include "guardian/build_paths.hpp"
-
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "guardian/config/install_layout.hpp"
 #include "guardian/config/quantity.hpp"
 #include "guardian/context/run_context.hpp"
+#include "guardian/report/run_history.hpp"
 
 namespace guardian::adapters::pytest {
 namespace fs = std::filesystem;
-
-fs::path plugin_dir() {
-  fs::path source = fs::path(GUARDIAN_ADAPTERS_SOURCE_DIR) / "pytest";
-  std::error_code error;
-  if (fs::exists(source / "guardian_pytest.py", error)) return source;
-  return fs::path(GUARDIAN_ADAPTERS_INSTALL_DIR) / "pytest";
-}
 
 void add_plugin_environment(std::vector<std::string>& environment, const fs::path& socket_path,
                             const fs::path& plugin_directory) {
@@ -50,22 +43,27 @@ void add_plugin_environment(std::vector<std::string>& environment, const fs::pat
 PytestAdapter::PytestAdapter(context::RunContext& context)
     : context_(context), socket_(context.io), buffer_(256 * 1024), failure_alerts_(context.alerts, "pytest") {
   enabled_ = !context_.config.boolean("adapters.pytest.disabled");
+  if (enabled_) plugin_dir_ = config::pytest_adapter_directory();
   socket_path_ = context_.run_dir / "events.sock";
   // sun_path holds 107 bytes: a deep run directory falls back to /tmp.
   if (socket_path_.string().size() > 100)
     socket_path_ = fs::temp_directory_path() / fmt::format("guardian-{}.sock", context_.run_id);
   if (auto limit = context_.config.duration("tests.timeout"); limit && limit->count() > 0) {
-    timeout_.emplace(context_, *limit, tracker_, [this](const RunningTest& test) {
-      if (on_timeout_) on_timeout_(test);
-    });
-    // A killed xdist worker never reports its test: it is recorded here as failed by the timeout
+    // A stopped test never reports its end: it is recorded here as failed by the timeout
     // (TEST_TIMEOUT was raised already, so no TEST_FAILED on top).
-    timeout_->on_worker_stopped([this, limit = *limit](const RunningTest& test, std::size_t) {
+    auto record_timed_out = [this, limit = *limit](const RunningTest& test, const std::string& what_stopped) {
       tracker_.consume({{"event", "test_finish"}, {"pid", test.pid}, {"worker", test.worker}, {"nodeid", test.nodeid},
                         {"outcome", "failed"},
                         {"duration_s", std::chrono::duration<double>(TestRunTracker::Clock::now() - test.started).count()},
-                        {"text", fmt::format("timed out after {} (--test-timeout): xdist worker {} was stopped",
-                                             config::format_duration(limit), test.worker)}});
+                        {"text", fmt::format("timed out after {} (--test-timeout): {} was stopped",
+                                             config::format_duration(limit), what_stopped)}});
+    };
+    timeout_.emplace(context_, *limit, tracker_, [this, record_timed_out](const RunningTest& test) {
+      record_timed_out(test, "the run");
+      if (on_timeout_) on_timeout_(test);
+    });
+    timeout_->on_worker_stopped([record_timed_out](const RunningTest& test, std::size_t) {
+      record_timed_out(test, "xdist worker " + test.worker);
     });
   }
 }
@@ -81,6 +79,18 @@ std::error_code PytestAdapter::start() {
   if (!enabled_) {
     context_.log.info("tests", "pytest.disabled",
                       "pytest plugin not injected (adapters.pytest.disabled / --no-pytest-plugin)");
+    return {};
+  }
+  if (!plugin_dir_) {
+    // Injecting "-p guardian_pytest" without the module would make pytest fail to start.
+    std::string looked;
+    for (const auto& path : config::pytest_adapter_candidates()) looked += (looked.empty() ? "" : ", ") + path.string();
+    const std::string message = fmt::format(
+        "pytest plugin not injected: guardian_pytest.py is not installed (looked in {}); pytest runs without "
+        "test events — reinstall guardian, or pass --no-pytest-plugin to silence this",
+        looked);
+    context_.console.info(message);
+    context_.log.warning("tests", "pytest.plugin_missing", message);
     return {};
   }
   boost::system::error_code error;
@@ -101,8 +111,8 @@ std::error_code PytestAdapter::start() {
 }
 
 void PytestAdapter::add_environment(std::vector<std::string>& environment) const {
-  if (!enabled_) return;  // the command's environment stays exactly as it was
-  add_plugin_environment(environment, socket_path_);
+  if (!injected()) return;  // the command's environment stays exactly as it was
+  add_plugin_environment(environment, socket_path_, *plugin_dir_);
 }
 
 void PytestAdapter::receive() {
@@ -161,7 +171,11 @@ void PytestAdapter::finish() {
   }
   finished_ = true;
   failure_alerts_.finish(tracker_.failures());
-  if (tracker_.seen_any()) context_.report.sections["tests"] = tracker_.report_section();
+  if (tracker_.seen_any()) {
+    auto section = tracker_.report_section();
+    section["revision"] = report::git_revision(fs::current_path());  // the code tested (guardian runs tests)
+    context_.report.sections["tests"] = std::move(section);
+  }
 }
 
 }  // namespace guardian::adapters::pytest

@@ -28,13 +28,10 @@ namespace guardian::adapters::pytest {
 
 inline constexpr const char* kSocketVariable = "GUARDIAN_EVENTS_SOCKET";
 
-// Where guardian_pytest.py lives: the source tree for a build-tree binary, else the install.
-std::filesystem::path plugin_dir();
-
 // Adds the plugin dir to PYTHONPATH, "-p guardian_pytest" to PYTEST_ADDOPTS (appended to any
 // value already there) and the socket path, to a KEY=VALUE environment.
 void add_plugin_environment(std::vector<std::string>& environment, const std::filesystem::path& socket_path,
-                            const std::filesystem::path& plugin_directory = plugin_dir());
+                            const std::filesystem::path& plugin_directory);
 
 class PytestAdapter {
  public:
@@ -46,8 +43,9 @@ class PytestAdapter {
   // Binds the socket and starts receiving; on failure the run goes on without test events.
   // With adapters.pytest.disabled (--no-pytest-plugin) it does nothing.
   std::error_code start();
-  // Whether the plugin is injected into the command's environment (not disabled).
-  bool enabled() const { return enabled_; }
+  // Whether the plugin is injected into the command's environment (not disabled, and
+  // guardian_pytest.py found: config::pytest_adapter_directory()).
+  bool injected() const { return enabled_ && plugin_dir_.has_value(); }
   void add_environment(std::vector<std::string>& environment) const;
   // The test running longest now, null when none (servers name it in SERVER_DOWN).
   nlohmann::json running_test() const { return tracker_.running_test(); }
@@ -75,6 +73,7 @@ class PytestAdapter {
   TestRunTracker tracker_;
   FailureAlerts failure_alerts_;
   bool enabled_ = true;
+  std::optional<std::filesystem::path> plugin_dir_;  // where guardian_pytest.py is; none: not injected
   std::function<void(const RunningTest&)> on_test_started_;
   std::function<void(pid_t)> on_test_finished_;
   bool finished_ = false;

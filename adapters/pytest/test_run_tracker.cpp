@@ -98,6 +98,11 @@ nlohmann::json TestRunTracker::report_section() const {
   for (const auto& result : results_)
     if (result.outcome == "failed" || result.outcome == "error") failures.push_back(result_json(result));
 
+  // Every test, briefly: what `guardian runs tests` compares across runs.
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& result : results_)
+    results.push_back({{"nodeid", result.nodeid}, {"outcome", result.outcome}, {"duration_s", result.duration_s}});
+
   nlohmann::json running = nlohmann::json::array();
   for (const auto& [pid, test] : running_) running.push_back({{"nodeid", test.nodeid}, {"pid", pid}});
 
@@ -108,6 +113,7 @@ nlohmann::json TestRunTracker::report_section() const {
           {"tests_duration_s", total_s},
           {"slowest", slowest},
           {"failures", failures},
+          {"results", results},
           {"collection_errors", collection_errors_},
           {"unfinished", running},
           {"workers", workers_},

@@ -88,7 +88,7 @@ void print_burst(const char* label, const BurstResult& r) {
 guardian::plugins::PluginRunnerOptions host_options() {
   guardian::plugins::PluginRunnerOptions options;
   options.search.config_paths = {BENCH_PLUGIN_DIR};
-  options.search.use_env_path = options.search.use_build_dir = options.search.use_install_dir = false;
+  options.search.use_env_path = options.search.use_bundled_dir = false;
   options.log = [](const std::string&, int, const std::string&) {};
   return options;
 }

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
       add_doctor_command(app, global),
       add_serve_command(app, global),
       add_plugins_command(app, global),
+      add_runs_command(app, global),
+      add_generate_command(app, global),
   };
 
   // The command after "--" is never parsed as guardian's options (CLI11 would hand "--"

@@ -37,5 +37,7 @@ Subcommand add_config_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_doctor_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_serve_command(CLI::App& app, GlobalOptions& global);
 Subcommand add_plugins_command(CLI::App& app, GlobalOptions& global);
+Subcommand add_runs_command(CLI::App& app, GlobalOptions& global);
+Subcommand add_generate_command(CLI::App& app, GlobalOptions& global);  // hidden: man page, completions
 
 }  // namespace guardian::cli

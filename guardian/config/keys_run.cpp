@@ -14,6 +14,8 @@ void add_run_keys(std::vector<KeySpec>& table) {
        "Grace period between SIGTERM and SIGKILL when stopping the tree.", {}},
       {"run.runs_dir", K::path, ".guardian/runs", "GUARDIAN_RUNS_DIR", "runs-dir",
        "Where each run gets its directory (events.jsonl, report.json).", {}},
+      {"runs.keep", K::integer, "50", "GUARDIAN_RUNS_KEEP", "runs-keep",
+       "How many run directories to keep in the runs directory; older ones are removed at start (0: keep all).", {}},
       {"run.report", K::path, "", "GUARDIAN_REPORT", "report",
        "Also write the run report (JSON) to this path.", {}},
       {"run.shared_files", K::boolean, "false", "GUARDIAN_SHARED_RUN_FILES", "",

@@ -12,6 +12,7 @@ RunOptions RunOptions::from_config(const config::Config& config, std::vector<std
   if (options.timeout && options.timeout->count() == 0) options.timeout.reset();  // 0 = no timeout
   options.kill_after = config.duration("run.kill_after").value_or(options.kill_after);
   options.runs_dir = config.text("run.runs_dir");
+  options.runs_keep = config.integer("runs.keep").value_or(options.runs_keep);
   if (auto report = config.text("run.report"); !report.empty()) {
     // Checked now: a bad path found when the run ends would lose the report.
     if (auto problem = report::report_path_problem(report)) throw config::ConfigError(*problem);

@@ -1,6 +1,7 @@
 #pragma once
 // What `guardian run` was asked to do, resolved from the configuration.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@ struct RunOptions {
   std::optional<std::chrono::milliseconds> timeout;
   std::chrono::milliseconds kill_after{10000};
   std::filesystem::path runs_dir = ".guardian/runs";
+  std::uint64_t runs_keep = 50;  // older run directories are removed (0: keep all)
   std::optional<std::filesystem::path> report_copy;
   bool shared_run_files = false;  // run.shared_files: 0755/0644 instead of 0700/0600
   bool quiet = false;

@@ -1,6 +1,6 @@
 #include "guardian/plugins/plugin_library.hpp"
 
-#include "guardian/build_paths.hpp"
+#include "guardian/config/install_layout.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,12 +43,7 @@ std::vector<std::filesystem::path> plugin_search_paths(const SearchOptions& opti
       }
     }
   }
-#ifdef GUARDIAN_PLUGIN_BUILD_DIR
-  if (options.use_build_dir) paths.emplace_back(GUARDIAN_PLUGIN_BUILD_DIR);
-#endif
-#ifdef GUARDIAN_PLUGIN_INSTALL_DIR
-  if (options.use_install_dir) paths.emplace_back(GUARDIAN_PLUGIN_INSTALL_DIR);
-#endif
+  if (options.use_bundled_dir) paths.push_back(config::bundled_plugin_directory());
   return paths;
 }
 

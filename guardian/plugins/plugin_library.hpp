@@ -20,8 +20,9 @@ namespace guardian::plugins {
 struct SearchOptions {
   std::vector<std::filesystem::path> config_paths;  // from the config: directories or .so files
   bool use_env_path = true;                         // GUARDIAN_PLUGIN_PATH (':'-separated)
-  bool use_build_dir = true;                        // GUARDIAN_PLUGIN_BUILD_DIR (guardian/build_paths.hpp)
-  bool use_install_dir = true;                      // GUARDIAN_PLUGIN_INSTALL_DIR (guardian/build_paths.hpp)
+  // guardian's own plugins: next to the executable, else this build's, else the configured
+  // install's (config::bundled_plugin_directory()).
+  bool use_bundled_dir = true;
   // When set, files found in directories are opened only if their stem is in it (files
   // listed by path are always opened).
   std::optional<std::set<std::string>> only_stems;

@@ -8,15 +8,13 @@
 #include <system_error>
 
 #include "guardian/report/clock.hpp"
+#include "guardian/report/runs_housekeeping.hpp"
 
 namespace guardian::report {
 
-RunDirectory RunDirectory::create(const std::filesystem::path& runs_dir, bool shared) {
+RunDirectory RunDirectory::create(const std::filesystem::path& runs_dir, bool shared, std::uint64_t keep) {
   namespace fs = std::filesystem;
-  std::error_code error;
-  fs::create_directories(runs_dir, error);
-  if (error)
-    throw std::system_error(error, fmt::format("creating the runs directory '{}'", runs_dir.string()));
+  create_runs_dir(runs_dir);
   std::random_device random;
   for (int attempt = 0; attempt < 16; ++attempt) {
     RunDirectory run;
@@ -26,6 +24,7 @@ RunDirectory RunDirectory::create(const std::filesystem::path& runs_dir, bool sh
     const mode_t dir_mode = shared ? kSharedDirMode : kPrivateDirMode;
     if (::mkdir(run.path.c_str(), dir_mode) == 0) {
       ::chmod(run.path.c_str(), dir_mode);  // exactly this mode, whatever the umask
+      prune_runs(runs_dir, keep, run.path);
       return run;
     }
     if (errno != EEXIST)

@@ -3,6 +3,7 @@
 // and whatever components add (alerts.jsonl, …).
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -18,9 +19,10 @@ struct RunDirectory {
   std::filesystem::path path;   // absolute
   mode_t file_mode = kPrivateFileMode;  // for the files written into it (events.jsonl, report.json)
 
-  /// Creates a fresh directory under `runs_dir` (made if missing), 0700 (0755 when `shared`).
-  /// Throws std::system_error naming the path on failure.
-  static RunDirectory create(const std::filesystem::path& runs_dir, bool shared = false);
+  /// Creates a fresh directory under `runs_dir` (made if missing, with a .gitignore: see
+  /// create_runs_dir), 0700 (0755 when `shared`), then removes the oldest runs beyond `keep`
+  /// (0: none). Throws std::system_error naming the path on failure.
+  static RunDirectory create(const std::filesystem::path& runs_dir, bool shared = false, std::uint64_t keep = 0);
 };
 
 }  // namespace guardian::report

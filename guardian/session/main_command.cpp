@@ -263,6 +263,9 @@ void MainCommand::finish_report(report::RunReport& report) {
     if (report.timed_out) {
       report.outcome = "timed_out";
       report.exit_code = exit_code::timed_out;
+    } else if (report.killed_by == "test_timeout") {
+      report.outcome = "test_timed_out";
+      report.exit_code = exit_code::timed_out;  // 124 like --timeout, never mistaken for a SIGTERM from outside
     } else if (report.killed_by == "memory_ceiling" || report.killed_by == "pids_ceiling") {
       report.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
       report.exit_code = 128 + SIGKILL;  // 137, however the watchdog's SIGTERM ended it

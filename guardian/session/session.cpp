@@ -305,7 +305,7 @@ int run_session(const config::Config& config, const context::RunOptions& options
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options.runs_dir, options.shared_run_files);
+    run = report::RunDirectory::create(options.runs_dir, options.shared_run_files, options.runs_keep);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;

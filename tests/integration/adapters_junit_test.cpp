@@ -81,7 +81,8 @@ TEST_F(AdaptersJunit, PytestEventsWinOverTheJunitFile) {
 }
 
 TEST_F(AdaptersJunit, CtestOutputJunit) {
-  // A real CTest project: one pass, one failure (its output is the only text), one skip.
+  // A real CTest project: one pass, one failure (its output is the only text), one skip, one
+  // "Not Run" (its executable is missing: ctest counts it failed) and one disabled.
   const fs::path project = dir_ / "project";
   fs::create_directories(project);
   std::ofstream(project / "CMakeLists.txt")
@@ -89,7 +90,10 @@ TEST_F(AdaptersJunit, CtestOutputJunit) {
          "add_test(NAME passes COMMAND true)\n"
          "add_test(NAME fails COMMAND sh -c \"echo something broke; exit 3\")\n"
          "add_test(NAME skipped COMMAND sh -c \"exit 77\")\n"
-         "set_tests_properties(skipped PROPERTIES SKIP_RETURN_CODE 77)\n";
+         "set_tests_properties(skipped PROPERTIES SKIP_RETURN_CODE 77)\n"
+         "add_test(NAME not_run COMMAND /nonexistent/guardian-test-program)\n"
+         "add_test(NAME disabled COMMAND true)\n"
+         "set_tests_properties(disabled PROPERTIES DISABLED TRUE)\n";
   const std::string configure = "cmake -S '" + project.string() + "' -B '" + (project / "build").string() +
                                 "' > /dev/null 2>&1";
   ASSERT_EQ(std::system(configure.c_str()), 0);
@@ -101,17 +105,30 @@ TEST_F(AdaptersJunit, CtestOutputJunit) {
   EXPECT_EQ(result.exit_code, 8) << result.describe();  // ctest: some tests failed
   auto tests = report()["tests"];
   EXPECT_EQ(tests["source"], "junit") << report().dump(2);
-  EXPECT_EQ(tests["total"], 3);
+  EXPECT_EQ(tests["total"], 5);
   EXPECT_EQ(tests["counts"]["passed"], 1);
-  EXPECT_EQ(tests["counts"]["failed"], 1);
-  EXPECT_EQ(tests["counts"]["skipped"], 1);
+  EXPECT_EQ(tests["counts"]["failed"], 2) << tests.dump(2);  // fails, not_run
+  EXPECT_EQ(tests["counts"]["skipped"], 2);                   // skipped (SKIP_RETURN_CODE), disabled
   auto fails = find_failure(tests, "fails");
   ASSERT_TRUE(fails.is_object()) << tests.dump(2);
   EXPECT_NE(fails["text"].get<std::string>().find("something broke"), std::string::npos) << fails.dump();
+  auto not_run = find_failure(tests, "not_run");
+  ASSERT_TRUE(not_run.is_object()) << tests.dump(2);
+  EXPECT_NE(not_run["text"].get<std::string>().find("Unable to find executable"), std::string::npos) << not_run.dump();
   EXPECT_EQ(report()["junit"]["files"][0]["tool"], "ctest");
   auto alerts = alerts_of_type("TEST_FAILED");
-  ASSERT_EQ(alerts.size(), 1u);
+  ASSERT_EQ(alerts.size(), 2u);
   EXPECT_EQ(alerts[0]["subject"], "fails");
+  EXPECT_EQ(alerts[1]["subject"], "not_run");
+}
+
+// ctest writes a relative --output-junit under --test-dir: the missing-file hint says so.
+TEST_F(AdaptersJunit, MissingCtestFileHintNamesTestDir) {
+  auto result = run({"run", "--report", report_copy_path().string(), "--junit", "tests.xml", "--", "true"}, 30s);
+  EXPECT_EQ(result.exit_code, 0) << result.describe();
+  auto problem = report()["junit"]["files"][0]["problem"].get<std::string>();
+  EXPECT_NE(problem.find("ctest's --test-dir"), std::string::npos) << problem;
+  EXPECT_NE(result.err.find("--test-dir"), std::string::npos) << result.describe();
 }
 
 TEST_F(AdaptersJunit, GoogleTestXml) {

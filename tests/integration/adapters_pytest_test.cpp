@@ -2,6 +2,7 @@
 // examples/pytest-suite; the plugin's events become alerts, the running test and the
 // report's "tests" section.
 #include <cstdlib>
+#include <fstream>
 
 #include "harness.hpp"
 
@@ -113,6 +114,30 @@ TEST_F(AdaptersPytest, MemoryCeilingKillNamesTheRunningTest) {
       << kills[0].dump(2);
   EXPECT_NE(result.err.find("while running memory/test_memory.py::test_eats_memory"), std::string::npos)
       << result.describe();
+}
+
+// A test that runs pytest in a subprocess: only the outermost session is counted (issue 16:
+// the inner session's 3 passed + 1 failed were added to the run, with a TEST_FAILED alert).
+TEST_F(AdaptersPytest, NestedPytestSessionIsNotCounted) {
+  fs::create_directories(dir_ / "suite" / "inner");
+  std::ofstream(dir_ / "suite" / "inner" / "test_inner.py")
+      << "def test_a(): pass\ndef test_b(): pass\ndef test_c(): pass\ndef test_d(): assert False, 'inner'\n";
+  std::ofstream(dir_ / "suite" / "test_outer.py")
+      << "import pathlib, subprocess, sys\n"
+         "def test_runs_pytest_inside():\n"
+         "    inner = pathlib.Path(__file__).parent / 'inner'\n"
+         "    done = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(inner)],\n"
+         "                          capture_output=True, text=True)\n"
+         "    assert done.returncode == 1 and '1 failed, 3 passed' in done.stdout, done.stdout\n";
+  auto result = run({"run", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m", "pytest", "-q",
+                     "-p", "no:cacheprovider", (dir_ / "suite" / "test_outer.py").string()},
+                    60s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  auto tests = report()["tests"];
+  EXPECT_EQ(tests["total"], 1) << tests.dump(2);
+  EXPECT_EQ(tests["counts"]["passed"], 1) << tests.dump(2);
+  EXPECT_EQ(tests["counts"]["failed"], 0) << tests.dump(2);
+  EXPECT_TRUE(alerts_of_type("TEST_FAILED").empty());
 }
 
 // Without guardian the plugin is loaded but silent: a socket path nobody listens on.

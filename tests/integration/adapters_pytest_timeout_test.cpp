@@ -23,7 +23,8 @@ TEST_F(AdaptersPytestTimeout, HungTestIsNamedDumpedAndItsSubprocessEnded) {
   GuardianProcess guardian(spawn);
   auto result = guardian.wait(40s);
   ASSERT_FALSE(result.deadline_hit) << result.describe();
-  EXPECT_NE(result.exit_code, 0) << result.describe();
+  // 124 like --timeout: a SIGTERM from outside would be 143 (issue 16).
+  EXPECT_EQ(result.exit_code, 124) << result.describe();
 
   std::vector<Json> timeouts;
   for (auto& alert : read_json_lines(only_run_dir(dir_) / "alerts.jsonl"))
@@ -35,7 +36,18 @@ TEST_F(AdaptersPytestTimeout, HungTestIsNamedDumpedAndItsSubprocessEnded) {
   EXPECT_NE(result.err.find("test_hangs_with_subprocess"), std::string::npos) << result.describe();
   auto report_json = report();
   EXPECT_EQ(report_json["killed_by"], "test_timeout") << report_json.dump(2);
-  EXPECT_EQ(report_json["tests"]["counts"]["passed"], 1);
+  EXPECT_EQ(report_json["outcome"], "test_timed_out");
+  EXPECT_EQ(report_json["exit_code"], 124);
+  // The stopped test counts as failed, with its reason (issue 16: it was only "unfinished").
+  auto tests = report_json["tests"];
+  EXPECT_EQ(tests["counts"]["passed"], 1) << tests.dump(2);
+  EXPECT_EQ(tests["counts"]["failed"], 1) << tests.dump(2);
+  EXPECT_EQ(tests["total"], 2) << tests.dump(2);
+  ASSERT_EQ(tests["failures"].size(), 1u) << tests.dump(2);
+  EXPECT_EQ(tests["failures"][0]["nodeid"], "hang/test_hang.py::test_hangs_with_subprocess");
+  EXPECT_NE(tests["failures"][0]["text"].get<std::string>().find("timed out after 2s (--test-timeout)"),
+            std::string::npos) << tests.dump(2);
+  EXPECT_TRUE(tests["unfinished"].empty()) << tests.dump(2);
 
   std::ifstream in(pid_file);
   pid_t child = 0;

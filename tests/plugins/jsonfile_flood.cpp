@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   }
   guardian::plugins::PluginRunnerOptions options;
   options.search.config_paths = {argv[1]};
-  options.search.use_env_path = options.search.use_build_dir = options.search.use_install_dir = false;
+  options.search.use_env_path = options.search.use_bundled_dir = false;
   options.queue_capacity = 64;
   guardian::plugins::PluginRunner host(options);
   const auto results = host.load({{"jsonfile", {{"directory", argv[2]}, {"max_files", 0}, {"max_age_s", 0}}}});

@@ -74,6 +74,23 @@ TEST(JunitParser, CtestFailureTextComesFromTheOutput) {
   EXPECT_DOUBLE_EQ(report.duration_s, 0.5);
 }
 
+TEST(JunitParser, CtestNotRunIsAFailureUnlessTheTestAskedToBeSkipped) {
+  // As ctest 3.25 writes them: a missing executable, SKIP_RETURN_CODE, DISABLED.
+  auto report = parse_junit(R"X(<testsuite name="(empty)" time="0">
+<testcase name="missing" classname="missing" time="0" status="notrun"><skipped message="Unable to find executable"/>
+<system-out>Unable to find executable: /nonexistent/prog</system-out></testcase>
+<testcase name="skipme" classname="skipme" time="0" status="notrun"><skipped message="SKIP_RETURN_CODE=77"/>
+<system-out></system-out></testcase>
+<testcase name="off" classname="off" time="0" status="disabled"><system-out>Disabled</system-out></testcase>
+</testsuite>)X");
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report.results.size(), 3u);
+  EXPECT_EQ(report.results[0].outcome, "failed");
+  EXPECT_EQ(report.results[0].text, "Unable to find executable: /nonexistent/prog");
+  EXPECT_EQ(report.results[1].outcome, "skipped");
+  EXPECT_EQ(report.results[2].outcome, "skipped");
+}
+
 TEST(JunitParser, ProblemsSayWhatIsWrong) {
   auto truncated = parse_junit("<testsuite>\n<testcase name=\"a\"", "r.xml");
   EXPECT_EQ(truncated.status, JunitReport::Status::malformed);

@@ -46,8 +46,7 @@ inline guardian::plugins::PluginRunnerOptions isolated_options(std::vector<std::
   guardian::plugins::PluginRunnerOptions options;
   options.search.config_paths = std::move(dirs);
   options.search.use_env_path = false;
-  options.search.use_build_dir = false;
-  options.search.use_install_dir = false;
+  options.search.use_bundled_dir = false;
   options.log = log.sink();
   return options;
 }
