@@ -188,8 +188,7 @@ bool PluginHost::spawn(const nlohmann::json& plugins_config, std::string& error)
   for (const auto& path : options_.search.config_paths) paths.push_back(path.string());
   load["search"] = {{"config_paths", paths},
                     {"use_env_path", options_.search.use_env_path},
-                    {"use_build_dir", options_.search.use_build_dir},
-                    {"use_install_dir", options_.search.use_install_dir}};
+                    {"use_bundled_dir", options_.search.use_bundled_dir}};
   if (auto user = options_.run_as ? options_.run_as : run_as_from_environment())
     load["run_as"] = {{"uid", user->uid}, {"gid", user->gid}};
   s.urgent.push_front({0, channel_line("load", safe_dump(load))});

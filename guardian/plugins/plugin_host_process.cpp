@@ -150,8 +150,7 @@ PluginRunnerOptions runner_options(const nlohmann::json& load) {
   for (const auto& path : search.value("config_paths", nlohmann::json::array()))
     options.search.config_paths.emplace_back(path.get<std::string>());
   options.search.use_env_path = search.value("use_env_path", true);
-  options.search.use_build_dir = search.value("use_build_dir", true);
-  options.search.use_install_dir = search.value("use_install_dir", true);
+  options.search.use_bundled_dir = search.value("use_bundled_dir", true);
   return options;
 }
 
