@@ -125,21 +125,29 @@ def free_port():
         return s.getsockname()[1]
 
 
-def scenario(args, action, level, server_kind, restart_delay):
+def server_command(args, server_kind, port):
+    if server_kind == "uvicorn":
+        return f"/usr/bin/python3 -m uvicorn app:app --app-dir {WEBAPP} --port {port} --log-level warning"
+    if server_kind == "uvicorn-reload":
+        return (f"/usr/bin/python3 -m uvicorn app:app --app-dir {WEBAPP} --port {port} --log-level warning "
+                f"--reload --reload-dir {WEBAPP}")
+    return f"{args.target} serve-http {port}"
+
+
+# Defaults everywhere except a generous breaker, no flap detection and a short stable uptime
+# for repeated rounds (every round is one down of the same server).
+ROUNDS_TOML = "breaker_failures = 100\nflap_downs = 0\nstop_grace = \"1s\"\nstable_uptime = \"1s\"\n"
+
+
+def scenario(args, action, level, server_kind, restart_delay, server_toml='probe_timeout = "1s"\n'):
     port = free_port()
     url = f"http://127.0.0.1:{port}/health"
     with tempfile.TemporaryDirectory(prefix="guardian-bench-") as work:
         with open(os.path.join(work, "client.py"), "w") as f:
             f.write(CLIENT)
-        # Defaults everywhere except a shorter probe timeout for the hung server (the default
-        # 10 s would dominate every level) and a generous breaker for repeated rounds.
         with open(os.path.join(work, "guardian.toml"), "w") as f:
-            f.write("[servers.api]\nprobe_timeout = \"1s\"\nbreaker_failures = 100\nstop_grace = \"1s\"\n"
-                    f"stable_uptime = \"1s\"\nrestart_delay = \"{restart_delay}\"\n")
-        if server_kind == "uvicorn":
-            server = f"/usr/bin/python3 -m uvicorn app:app --app-dir {WEBAPP} --port {port} --log-level warning"
-        else:
-            server = f"{args.target} serve-http {port}"
+            f.write(f"[servers.api]\n{ROUNDS_TOML}restart_delay = \"{restart_delay}\"\n{server_toml}")
+        server = server_command(args, server_kind, port)
         cmd = [args.guardian, "run", "--quiet", "--level", level, "--server", f"api={server}",
                "--health", f"api={url}", "--", "/usr/bin/python3", os.path.join(work, "client.py"), url,
                action, str(args.rounds), str(args.baseline_interval)]

@@ -4,7 +4,8 @@
 # only when something is missing. Used by both README commands and by CI.
 set -euo pipefail
 
-# Build: compiler, CMake and the libraries the core and plugins link.
+# Build: compilers, CMake and the libraries the core and plugins link. clang-14 builds the
+# fuzz targets (tests/fuzz); libFuzzer and the sanitizers' runtimes are in libclang-rt-14-dev.
 build_pkgs=(
   build-essential cmake pkg-config ccache
   libboost1.81-dev libboost-filesystem1.81-dev libboost-system1.81-dev
@@ -13,6 +14,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpugixml-dev
   libssl-dev
+  clang-14 libclang-rt-14-dev
 )
 # Run the bundled examples: real uvicorn/FastAPI/pytest from Debian (no PyPI here).
 example_pkgs=(
@@ -23,6 +25,7 @@ test_pkgs=(
   procps psmisc util-linux hyperfine time python3-psutil python3-websockets python3-dbus
   dbus dunst xvfb libglib2.0-bin
   qemu-system-x86 e2fsprogs xz-utils zstd  # tests/vm: QEMU, the ext4 disk image, kernel modules
+  debootstrap  # tests/vm/systemd: the Debian 12 systemd VM
   prometheus prometheus-alertmanager chromium python3-jsonschema nodejs
 )
 

@@ -50,6 +50,10 @@ std::vector<int> stop_signals() { return {SIGINT, SIGTERM}; }
 
 bool signal_root_first(const std::vector<std::string>& argv) { return uses_reload(argv); }
 
+bool announces_reload(std::string_view line) {
+  return line.find("Reloading...") != std::string_view::npos && line.find(" detected ") != std::string_view::npos;
+}
+
 std::string down_hint(const std::vector<std::string>& argv) {
   if (uses_reload(argv))
     return "uvicorn --reload: the reloader may outlive its worker, so guardian restarts the whole tree";

@@ -3,6 +3,7 @@
 // `--reload` runs a reloader parent with a worker child (the worker can die while the
 // reloader lives on, so only the health check notices), and how to stop it gracefully.
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace guardian::adapters::uvicorn {
@@ -18,6 +19,10 @@ std::vector<int> stop_signals();
 /// reloader answers SIGINT by terminating its worker itself; signalling the worker too
 /// makes it see SIGINT and SIGTERM, which uvicorn takes as a forced, ungraceful exit.
 bool signal_root_first(const std::vector<std::string>& argv);
+/// The reloader announces a reload ("StatReload detected changes in 'app.py'. Reloading...",
+/// "WatchFiles detected changes in …"; WARNING level, shown unless --log-level error): the
+/// worker is replaced, and until the new one answers the port accepts and nobody answers.
+bool announces_reload(std::string_view line);
 /// A line for messages about a down server (empty when nothing specific applies).
 std::string down_hint(const std::vector<std::string>& argv);
 

@@ -1,5 +1,5 @@
 // alerts_bench: alerts/s through the AlertBus (baseline: bus alone; then + journal; then
-// + PluginHost with jsonfile, notify and websocket), publish() cost on the caller's
+// + PluginRunner with jsonfile, notify and websocket), publish() cost on the caller's
 // thread, WebSocket delivery latency p50/p99 with 10 and 100 real clients at 50 and 200
 // events/s (C++ clients, alerts_ws_latency.cpp, and python3-websockets clients in the same
 // run), and RSS.
@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "guardian/alerts/alert_bus.hpp"
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 
 namespace {
 
@@ -85,8 +85,8 @@ void print_burst(const char* label, const BurstResult& r) {
              r.alerts_per_s, r.raise_p50_us, r.raise_p99_us, r.raise_max_us);
 }
 
-guardian::plugins::PluginHostOptions host_options() {
-  guardian::plugins::PluginHostOptions options;
+guardian::plugins::PluginRunnerOptions host_options() {
+  guardian::plugins::PluginRunnerOptions options;
   options.search.config_paths = {BENCH_PLUGIN_DIR};
   options.search.use_env_path = options.search.use_build_dir = options.search.use_install_dir = false;
   options.log = [](const std::string&, int, const std::string&) {};
@@ -134,7 +134,7 @@ LatencyRun ws_latency(const fs::path& root, ClientKind kind, int clients, int pr
     options.log = [](const std::string& p, int l, const std::string& m) { fmt::print(stderr, "{} {} {}\n", p, l, m); };
   }
   const int ping_ms = std::getenv("BENCH_PING_MS") ? std::atoi(std::getenv("BENCH_PING_MS")) : 20000;
-  guardian::plugins::PluginHost host(options);
+  guardian::plugins::PluginRunner host(options);
   const std::string run_tag = std::string(kind == ClientKind::cpp ? "cpp" : "py") + "_" + std::to_string(clients) +
                               "_" + std::to_string(rate_per_s);
   const auto port_file = root / ("port_" + run_tag);
@@ -250,7 +250,7 @@ int main() {
 
   const long rss_before = rss_kib();
   {
-    guardian::plugins::PluginHost host(host_options());
+    guardian::plugins::PluginRunner host(host_options());
     const auto results =
         host.load({{"jsonfile", {{"directory", (root / "files").string()}, {"max_files", 1000}}},
                    {"notify", nlohmann::json::object()},

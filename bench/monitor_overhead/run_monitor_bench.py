@@ -90,8 +90,8 @@ def cmdline(pid):
         return ""
 
 
-def one_run(build, level, interval, seconds, extra_flags):
-    guardian = os.path.join(build, "bin/guardian")
+def one_run(build, level, interval, seconds, extra_flags, guardian=None):
+    guardian = guardian or os.path.join(build, "bin/guardian")
     target = os.path.join(build, "tests/target/guardian-target")
     with tempfile.TemporaryDirectory() as work:
         report = os.path.join(work, "report.json")

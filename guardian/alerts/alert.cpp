@@ -9,10 +9,12 @@
 namespace guardian::alerts {
 namespace {
 
-constexpr std::array<std::pair<AlertType, std::string_view>, 11> type_names{{
+constexpr std::array<std::pair<AlertType, std::string_view>, 14> type_names{{
     {AlertType::server_down, "SERVER_DOWN"},
     {AlertType::server_up, "SERVER_UP"},
     {AlertType::server_slow, "SERVER_SLOW"},
+    {AlertType::server_flapping, "SERVER_FLAPPING"},
+    {AlertType::server_gave_up, "SERVER_GAVE_UP"},
     {AlertType::resource_warning, "RESOURCE_WARNING"},
     {AlertType::resource_critical, "RESOURCE_CRITICAL"},
     {AlertType::memory_ceiling_kill, "MEMORY_CEILING_KILL"},
@@ -21,6 +23,7 @@ constexpr std::array<std::pair<AlertType, std::string_view>, 11> type_names{{
     {AlertType::permission_error, "PERMISSION_ERROR"},
     {AlertType::level_changed, "LEVEL_CHANGED"},
     {AlertType::critical, "CRITICAL"},
+    {AlertType::plugin_crashed, "PLUGIN_CRASHED"},
 }};
 
 }  // namespace
@@ -62,8 +65,11 @@ Severity default_severity(AlertType type) {
     case AlertType::server_slow:
     case AlertType::resource_warning:
     case AlertType::test_failed:
-    case AlertType::permission_error: return Severity::warning;
+    case AlertType::permission_error:
+    case AlertType::plugin_crashed: return Severity::warning;
     case AlertType::server_down:
+    case AlertType::server_flapping:
+    case AlertType::server_gave_up:
     case AlertType::resource_critical:
     case AlertType::memory_ceiling_kill:
     case AlertType::test_timeout:
@@ -72,9 +78,18 @@ Severity default_severity(AlertType type) {
   return Severity::critical;
 }
 
-std::optional<AlertType> resolves_type(AlertType type) {
-  if (type == AlertType::server_up) return AlertType::server_down;
-  return std::nullopt;
+std::vector<AlertType> resolved_types(AlertType type) {
+  if (type == AlertType::server_up) return {AlertType::server_flapping, AlertType::server_down};
+  return {};
+}
+
+int rank(Severity severity) {
+  switch (severity) {
+    case Severity::info: return 0;
+    case Severity::warning: return 1;
+    case Severity::critical: return 2;
+  }
+  return 2;
 }
 
 std::string format_iso8601_utc(TimePoint time) {

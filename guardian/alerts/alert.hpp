@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +15,10 @@ namespace guardian::alerts {
 
 enum class AlertType {
   server_down,
-  server_up,  // resolves server_down for the same subject
+  server_up,  // resolves server_down (or server_flapping) for the same subject
   server_slow,
+  server_flapping,  // went down again and again: one alert for the whole restart storm
+  server_gave_up,   // the circuit breaker (or the restart policy) ended the restarts for good
   resource_warning,
   resource_critical,
   memory_ceiling_kill,
@@ -24,6 +27,7 @@ enum class AlertType {
   permission_error,
   level_changed,
   critical,  // generic critical condition
+  plugin_crashed,  // the plugin host process died; the run goes on without that plugin
 };
 
 enum class Severity { info, warning, critical };
@@ -37,8 +41,12 @@ std::optional<Severity> parse_severity(std::string_view name);
 // The severity a type has when the raiser does not say.
 Severity default_severity(AlertType type);
 
-// The type a given type resolves, if any (SERVER_UP -> SERVER_DOWN).
-std::optional<AlertType> resolves_type(AlertType type);
+// The types a given type resolves, most specific first (SERVER_UP -> SERVER_FLAPPING,
+// SERVER_DOWN); empty for the others.
+std::vector<AlertType> resolved_types(AlertType type);
+
+// info < warning < critical, for "is this an escalation".
+int rank(Severity severity);
 
 using TimePoint = std::chrono::system_clock::time_point;
 

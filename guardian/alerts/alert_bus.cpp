@@ -75,15 +75,22 @@ RaiseResult AlertBus::raise(AlertSpec spec) {
 
   // A resolving alert that finds something to resolve is news: never rate-limited.
   std::optional<std::string> resolves_key;
-  if (auto target = resolves_type(spec.type)) {
-    auto key = make_dedup_key(*target, spec.subject);
-    if (active_.count(key) != 0) resolves_key = std::move(key);
+  for (AlertType target : resolved_types(spec.type)) {
+    auto key = make_dedup_key(target, spec.subject);
+    if (active_.count(key) != 0) {
+      resolves_key = std::move(key);
+      break;
+    }
   }
 
+  const Severity severity = spec.severity.value_or(default_severity(spec.type));
   auto& state = keys_[result.dedup_key];
   const bool seen_before = state.last_id != 0;
   const bool in_window = seen_before && time - state.last_emitted < options_.rate_limit_window;
-  if (in_window && !state.resolved && !resolves_key) {
+  // A worse severity under the same key (a slow server now past the critical threshold) is
+  // news too: the warning's window must not swallow it.
+  const bool escalates = seen_before && rank(severity) > rank(state.last_severity);
+  if (in_window && !state.resolved && !resolves_key && !escalates) {
     ++state.pending_suppressed;
     ++type_counts.suppressed;
     ++suppressed_total_;
@@ -96,7 +103,7 @@ RaiseResult AlertBus::raise(AlertSpec spec) {
   alert.id = next_id_++;
   alert.time = time;
   alert.type = spec.type;
-  alert.severity = spec.severity.value_or(default_severity(spec.type));
+  alert.severity = severity;
   alert.subject = std::move(spec.subject);
   alert.dedup_key = result.dedup_key;
   alert.title = std::move(spec.title);
@@ -113,6 +120,7 @@ RaiseResult AlertBus::raise(AlertSpec spec) {
 
   state.last_emitted = time;
   state.last_id = alert.id;
+  state.last_severity = alert.severity;
   state.pending_suppressed = 0;
   state.resolved = false;
   ++type_counts.emitted;

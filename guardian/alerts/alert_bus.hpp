@@ -59,10 +59,12 @@ class AlertBus {
   void subscribe(Subscriber subscriber);
 
   // Rules: an alert is emitted unless an alert with the same dedup key (type:subject)
-  // was emitted less than the window ago; then it is counted and the next emission of
-  // that key carries the count. A resolving type (SERVER_UP) marks the active alert it
-  // resolves (SERVER_DOWN, same subject) resolved and is then always emitted; after a
-  // resolution the next SERVER_DOWN is a new incident and is emitted at once.
+  // and at least the same severity was emitted less than the window ago; then it is
+  // counted and the next emission of that key carries the count. An escalation (warning
+  // then critical under one key) is always emitted. A resolving type (SERVER_UP) marks
+  // the active alert it resolves (SERVER_FLAPPING or SERVER_DOWN, same subject) resolved
+  // and is then always emitted; after a resolution the next SERVER_DOWN is a new
+  // incident and is emitted at once.
   // Emission order: journal append, history, then subscribers.
   RaiseResult raise(AlertSpec spec);
 
@@ -82,6 +84,7 @@ class AlertBus {
   struct KeyState {
     TimePoint last_emitted{};
     std::uint64_t last_id = 0;
+    Severity last_severity = Severity::info;
     std::uint64_t pending_suppressed = 0;
     bool resolved = false;
   };

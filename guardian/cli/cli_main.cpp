@@ -2,16 +2,22 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <fmt/format.h>
 
 #include "guardian/cli/subcommand.hpp"
 #include "guardian/config/config.hpp"
+#include "guardian/plugins/plugin_host_process.hpp"
 #include "guardian/process/exit_status.hpp"
 #include "guardian/process/launch.hpp"
 
 namespace guardian::cli {
 
 int main(int argc, char** argv) {
+  // The plugin host role (plugins/plugin_host_process.hpp): first, before anything of the
+  // supervisor's runs in this process.
+  if (argc == 4 && argv[1] == plugins::plugin_host_role)
+    return plugins::run_plugin_host_process(std::atoi(argv[2]), static_cast<pid_t>(std::atol(argv[3])));
   // Before anything changes a disposition: children get back exactly what guardian got.
   process::capture_inherited_state();
   process::raise_open_file_limit();

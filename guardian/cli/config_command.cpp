@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "guardian/cli/subcommand.hpp"
+#include "guardian/config/secrets.hpp"
 
 #include <fmt/format.h>
 
@@ -11,10 +12,12 @@
 namespace guardian::cli {
 
 int show_config(const config::Config& config, bool as_json) {
+  // Plugin tables carry tokens and webhook URLs: printed masked (this output lands in CI logs).
+  const nlohmann::json plugins = config::mask_secrets(config.plugin_tables());
   if (as_json) {
     nlohmann::json out = {{"file", config.file() ? nlohmann::json(config.file()->string()) : nullptr},
                           {"settings", nlohmann::json::object()},
-                          {"plugins", config.plugin_tables()}};
+                          {"plugins", plugins}};
     for (const auto& [key, entry] : config.entries())
       out["settings"][key] = {{"value", entry.text}, {"origin", entry.origin.describe()}};
     fmt::print("{}\n", out.dump(2));
@@ -29,7 +32,7 @@ int show_config(const config::Config& config, bool as_json) {
   fmt::print("{:<{}}  {:<{}}  {}\n", "key", key_width, "value", value_width, "origin");
   for (const auto& [key, entry] : config.entries())
     fmt::print("{:<{}}  {:<{}}  {}\n", key, key_width, entry.text, value_width, entry.origin.describe());
-  for (const auto& [name, table] : config.plugin_tables().items())
+  for (const auto& [name, table] : plugins.items())
     fmt::print("plugins.{}  {}  {}\n", name, table.dump(), config.file() ? config.file()->filename().string() : "");
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "guardian/config/quantity.hpp"
 #include "guardian/config/suggest.hpp"
+#include "guardian/config/toml_text.hpp"
 
 extern char** environ;
 
@@ -66,6 +67,19 @@ nlohmann::json to_json(const toml::node& node) {
   if (auto i = node.value_exact<int64_t>()) return *i;
   if (auto d = node.value_exact<double>()) return *d;
   return nullptr;
+}
+
+// TOML text to a table, refusing first what toml++ 3.3.0 must not see (toml_text.hpp).
+toml::table parse_toml(std::string_view text, const std::string& label) {
+  if (auto problem = toml_text_problem(text))
+    throw ConfigError(fmt::format("{}:{}:{}: not valid TOML: {}. Fix the file or point --config elsewhere.", label,
+                                  problem->line, problem->column, problem->reason));
+  try {
+    return toml::parse(text, label);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: not valid TOML: {}. Fix the file or point --config elsewhere.", label,
+                                  e.source().begin.line, e.source().begin.column, e.description()));
+  }
 }
 
 }  // namespace
@@ -154,48 +168,44 @@ Config Config::load(const Sources& sources) {
       file = sources.working_dir / "pyproject.toml";
       from_pyproject = true;
     }
-  } else if (!fs::exists(*file)) {
-    throw ConfigError(fmt::format("config file '{}' does not exist; check the path given to --config",
-                                  file->string()));
   } else {
     from_pyproject = file->filename() == "pyproject.toml";
   }
-  if (file) {
-    toml::table root;
-    try {
-      root = toml::parse_file(file->string());
-    } catch (const toml::parse_error& e) {
-      throw ConfigError(fmt::format("{}:{}:{}: not valid TOML: {}. Fix the file or point --config "
-                                    "elsewhere.", file->string(), e.source().begin.line,
-                                    e.source().begin.column, e.description()));
+  if (file) config.add_file_layer(read_config_file(*file), *file, from_pyproject);
+  config.add_environment_layer(sources.environment);
+  config.add_flag_layer(sources.flags);
+  return config;
+}
+
+void Config::add_file_layer(std::string_view text, const std::filesystem::path& file, bool pyproject) {
+  const toml::table root = parse_toml(text, file.string());
+  FileLayer layer(*this, file.filename().string());
+  if (pyproject) {
+    if (auto tool = root["tool"]["guardian"].as_table()) {
+      layer.read_table(*tool, "");
+      file_ = file;
     }
-    FileLayer layer(config, file->filename().string());
-    if (from_pyproject) {
-      if (auto tool = root["tool"]["guardian"].as_table()) {
-        layer.read_table(*tool, "");
-        config.file_ = file;
-      }
-    } else {
-      layer.read_table(root, "");
-      config.file_ = file;
-    }
+  } else {
+    layer.read_table(root, "");
+    file_ = file;
   }
+}
 
-  // Layer 3: GUARDIAN_* environment variables named in the schema.
-  for (const auto& [name, value] : sources.environment)
+void Config::add_environment_layer(const std::vector<std::pair<std::string, std::string>>& environment) {
+  // Only GUARDIAN_* variables named in the schema.
+  for (const auto& [name, value] : environment)
     for (const auto& spec : schema())
-      if (!spec.env.empty() && spec.env == name)
-        config.set(spec.key, value, Origin{Origin::Layer::environment, name});
+      if (!spec.env.empty() && spec.env == name) set(spec.key, value, Origin{Origin::Layer::environment, name});
+}
 
-  // Layer 4: command-line flags.
-  for (const auto& [flag, value] : sources.flags) {
+void Config::add_flag_layer(const std::vector<std::pair<std::string, std::string>>& flags) {
+  for (const auto& [flag, value] : flags) {
     const KeySpec* match = nullptr;
     for (const auto& spec : schema())
       if (spec.flag == flag) match = &spec;
     if (!match) throw ConfigError(fmt::format("--{} is not a setting", flag));
-    config.set(match->key, value, Origin{Origin::Layer::flag, flag});
+    set(match->key, value, Origin{Origin::Layer::flag, flag});
   }
-  return config;
 }
 
 bool Config::has(const std::string& key) const { return entries_.count(key) > 0; }
@@ -219,14 +229,9 @@ std::optional<std::chrono::milliseconds> Config::duration(const std::string& key
 }
 
 std::vector<std::chrono::milliseconds> Config::duration_list(const std::string& key) const {
-  std::vector<std::chrono::milliseconds> out;
-  std::string_view rest = text(key);
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    if (auto d = parse_duration(rest.substr(0, comma))) out.push_back(*d);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
-  return out;
+  const Entry* entry = find(key);  // the views parse_duration_list takes point into the entry
+  if (!entry) return {};
+  return parse_duration_list(entry->text).value_or(std::vector<std::chrono::milliseconds>{});
 }
 
 std::optional<std::uint64_t> Config::integer(const std::string& key) const {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,14 @@ class Config {
   const std::optional<std::filesystem::path>& file() const { return file_; }
 
   const std::map<std::string, Entry>& entries() const { return entries_; }
+
+  /// The layers load() adds over the defaults, in order (each throws ConfigError on a bad value).
+  /// A file's text (guardian.toml, or pyproject.toml's [tool.guardian] when `pyproject`).
+  void add_file_layer(std::string_view text, const std::filesystem::path& file, bool pyproject);
+  /// GUARDIAN_* variables (NAME, value) named in the schema; others are ignored.
+  void add_environment_layer(const std::vector<std::pair<std::string, std::string>>& environment);
+  /// Flags (name without dashes, value).
+  void add_flag_layer(const std::vector<std::pair<std::string, std::string>>& flags);
 
   /// Sets one value (used by the loader; tests may use it too). Validates against the schema.
   void set(const std::string& key, std::string text, Origin origin);

@@ -36,6 +36,9 @@ void add_limits_keys(std::vector<KeySpec>& table) {
       {"limits.memory_high_stall", K::duration, "2s", "GUARDIAN_MEMORY_HIGH_STALL", "",
        "cgroup v2 backend: how long the tree may stay throttled at memory.high (stalled on memory) "
        "before guardian kills it as a memory-ceiling breach.", {}},
+      {"limits.pids_grace", K::duration, "3s", "GUARDIAN_PIDS_GRACE", "",
+       "cgroup v2 backend: how long the kernel may keep refusing the tree's forks at its pids ceiling "
+       "(a fork bomb) before guardian ends the tree (killed_by pids_ceiling).", {}},
       {"limits.swap", K::bytes_or_percent, "0", "GUARDIAN_SWAP", "swap",
        "Swap the tree may use (0: none, so a breach cannot hide in swap), a size or a share of the "
        "memory ceiling.", {}},

@@ -16,6 +16,9 @@ void add_run_keys(std::vector<KeySpec>& table) {
        "Where each run gets its directory (events.jsonl, report.json).", {}},
       {"run.report", K::path, "", "GUARDIAN_REPORT", "report",
        "Also write the run report (JSON) to this path.", {}},
+      {"run.shared_files", K::boolean, "false", "GUARDIAN_SHARED_RUN_FILES", "",
+       "Let other users read each run's directory and files (0755/0644 instead of 0700/0600). "
+       "They hold the full command line, which may carry secrets (--password, tokens in URLs).", {}},
       {"output.quiet", K::boolean, "false", "GUARDIAN_QUIET", "quiet",
        "Keep stderr for errors only (no start line, status lines or summary).", {}},
   });

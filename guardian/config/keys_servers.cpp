@@ -18,16 +18,17 @@ void add_server_keys(std::vector<KeySpec>& table) {
        "Working directory of the server (default: guardian's).", {}},
       {"servers.*.probe_interval", K::duration, "", "", "",
        "Time between health checks. Unset: follows the monitor level (NORMAL 5s, INTENSIVE 1s, "
-       "CRITICAL 500ms); set: pinned.", {}},
-      {"servers.*.probe_timeout", K::duration, "10s", "", "",
-       "A health check without an answer this long fails.", {}},
+       "CRITICAL 500ms), at most 2s while healthy and 250ms after a failed check; set: pinned.", {}},
+      {"servers.*.probe_timeout", K::duration, "1s", "", "",
+       "A health check without an answer this long fails (Kubernetes' default too). A failed check is "
+       "followed by the next at once, so a hung server is down after unhealthy_after timeouts (3 s).", {}},
       {"servers.*.unhealthy_after", K::integer, "3", "", "",
        "Consecutive failed health checks after which a running server is down (and restarted).", {}},
       {"servers.*.healthy_status", K::string, "200-399", "", "",
        "HTTP statuses that count as healthy: ranges and codes, e.g. \"200-299,304\".", {}},
-      {"servers.*.slow_warning", K::duration, "2s", "", "",
+      {"servers.*.slow_warning", K::duration, "500ms", "", "",
        "A health answer slower than this is a SERVER_SLOW warning.", {}},
-      {"servers.*.slow_critical", K::duration, "5s", "", "",
+      {"servers.*.slow_critical", K::duration, "800ms", "", "",
        "A health answer slower than this is a critical SERVER_SLOW condition.", {}},
       {"servers.*.startup_timeouts", K::duration_list, "90s,120s,180s,240s", "", "",
        "Startup timeout of each attempt (the last one repeats); a start that exceeds it is stopped and "
@@ -43,7 +44,14 @@ void add_server_keys(std::vector<KeySpec>& table) {
       {"servers.*.backoff_cap", K::duration, "30s", "", "",
        "Longest delay before a restart.", {}},
       {"servers.*.stable_uptime", K::duration, "60s", "", "",
-       "A server healthy this long before going down is restarted with the first delay again.", {}},
+       "A server healthy this long before going down is restarted with the first delay again; a "
+       "flapping server healthy this long is stable again (one SERVER_UP resolves SERVER_FLAPPING).", {}},
+      {"servers.*.flap_downs", K::integer, "3", "", "",
+       "A server that goes down this many times within flap_window is flapping: one SERVER_FLAPPING "
+       "alert instead of a SERVER_DOWN and a SERVER_UP per restart (restarts go on with backoff). "
+       "0: never.", {}},
+      {"servers.*.flap_window", K::duration, "2m", "", "",
+       "The window of flap_downs.", {}},
       {"servers.*.breaker_failures", K::integer, "5", "", "",
        "Circuit breaker: more failed starts than this within breaker_window and guardian gives up on "
        "the server (FATAL; `guardian run` stops the command and exits 125).", {}},

@@ -29,9 +29,8 @@ std::optional<double> take_number(std::string_view& s) {
   return value;
 }
 
-}  // namespace
-
-std::optional<Milliseconds> parse_duration(std::string_view text) {
+// The duration in milliseconds, however long; empty if malformed.
+std::optional<double> duration_ms(std::string_view text) {
   std::string_view s = trim(text);
   if (s.empty()) return std::nullopt;
   double total_ms = 0;
@@ -50,27 +49,11 @@ std::optional<Milliseconds> parse_duration(std::string_view text) {
     total_ms += *number * unit_ms;
     any = true;
   }
-  if (total_ms > 1e15) return std::nullopt;
-  return Milliseconds(static_cast<std::int64_t>(std::llround(total_ms)));
+  return total_ms;
 }
 
-std::string format_duration(Milliseconds duration) {
-  auto ms = duration.count();
-  if (ms == 0) return "0s";
-  std::string out;
-  if (ms < 0) { out = "-"; ms = -ms; }
-  const std::pair<std::int64_t, const char*> units[] = {
-      {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
-  for (auto [size, name] : units) {
-    if (ms >= size) {
-      out += fmt::format("{}{}", ms / size, name);
-      ms %= size;
-    }
-  }
-  return out;
-}
-
-std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+// The size in bytes, however large; empty if malformed.
+std::optional<double> bytes_value(std::string_view text) {
   std::string_view s = trim(text);
   auto number = take_number(s);
   if (!number) return std::nullopt;
@@ -91,10 +74,70 @@ std::optional<std::uint64_t> parse_bytes(std::string_view text) {
       return std::nullopt;
     }
   }
-  double bytes = *number * scale;
-  if (bytes > 1.8e19) return std::nullopt;
-  return static_cast<std::uint64_t>(std::llround(bytes));
+  return *number * scale;
 }
+
+}  // namespace
+
+std::optional<Milliseconds> parse_duration(std::string_view text) {
+  auto ms = duration_ms(text);
+  if (!ms || *ms > static_cast<double>(kMaxDuration.count())) return std::nullopt;
+  return Milliseconds(static_cast<std::int64_t>(std::llround(*ms)));
+}
+
+bool duration_beyond_maximum(std::string_view text) {
+  auto ms = duration_ms(text);
+  return ms && *ms > static_cast<double>(kMaxDuration.count());
+}
+
+std::optional<std::uint64_t> parse_bytes(std::string_view text) {
+  auto bytes = bytes_value(text);
+  if (!bytes || *bytes > static_cast<double>(kMaxBytes)) return std::nullopt;
+  return static_cast<std::uint64_t>(std::llround(*bytes));
+}
+
+bool bytes_beyond_maximum(std::string_view text) {
+  auto bytes = bytes_value(text);
+  return bytes && *bytes > static_cast<double>(kMaxBytes);
+}
+
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    items.push_back(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return items;
+}
+
+std::optional<std::vector<Milliseconds>> parse_duration_list(std::string_view text) {
+  std::vector<Milliseconds> out;
+  for (auto item : split_list(text)) {
+    auto duration = parse_duration(item);
+    if (!duration) return std::nullopt;
+    out.push_back(*duration);
+  }
+  return out;
+}
+
+std::string format_duration(Milliseconds duration) {
+  auto ms = duration.count();
+  if (ms == 0) return "0s";
+  std::string out;
+  if (ms < 0) { out = "-"; ms = -ms; }
+  const std::pair<std::int64_t, const char*> units[] = {
+      {3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+  for (auto [size, name] : units) {
+    if (ms >= size) {
+      out += fmt::format("{}{}", ms / size, name);
+      ms %= size;
+    }
+  }
+  return out;
+}
+
+
 
 std::string format_bytes(std::uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -113,6 +156,18 @@ std::optional<double> parse_percent(std::string_view text) {
   auto number = take_number(s);
   if (!number || !s.empty()) return std::nullopt;
   return *number / 100.0;
+}
+
+std::optional<double> parse_cores(std::string_view text) {
+  auto cores = parse_percent(text);
+  if (!cores) {
+    // Plain decimal only: from_chars would also take "inf", "nan" and "1e300".
+    std::string_view s = trim(text);
+    cores = take_number(s);
+    if (!s.empty()) return std::nullopt;
+  }
+  if (!cores || !std::isfinite(*cores) || *cores <= 0 || *cores > kMaxCores) return std::nullopt;
+  return cores;
 }
 
 }  // namespace guardian::config

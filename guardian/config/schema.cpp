@@ -37,11 +37,17 @@ bool key_matches(std::string_view pattern, std::string_view key) {
   }
 }
 
-std::optional<double> parse_plain_number(std::string_view text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
+// A duration or a size past what guardian can represent deserves its own message: "is not a
+// duration" would send the user looking for a typo.
+std::optional<std::string> beyond_maximum(ValueKind kind, std::string_view text) {
+  const bool duration = kind == ValueKind::duration || kind == ValueKind::duration_list;
+  if (duration && duration_beyond_maximum(text))
+    return fmt::format("'{}' is longer than the longest duration guardian accepts ({}, 100 years); "
+                       "use a shorter one", text, kMaxDurationText);
+  if (kind == ValueKind::bytes_or_percent && bytes_beyond_maximum(text))
+    return fmt::format("'{}' is larger than the largest size guardian accepts ({}, 1 EiB); use a "
+                       "smaller one or a share such as 50%", text, kMaxBytesText);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -66,7 +72,9 @@ std::string describe_kind(const KeySpec& spec) {
     case ValueKind::duration: return "a duration (e.g. 500ms, 90s, 15m, 1h30m)";
     case ValueKind::duration_list: return "a list of durations (e.g. 90s,120s,180s)";
     case ValueKind::bytes_or_percent: return "a size or a share (e.g. 2G, 512M, 50%)";
-    case ValueKind::cores_or_percent: return "cores or a percentage of one core (e.g. 1.5, 150%)";
+    case ValueKind::cores_or_percent:
+      return fmt::format("cores or a percentage of one core, more than 0 and at most {:g} cores (e.g. 1.5, 150%)",
+                         kMaxCores);
     case ValueKind::percent: return "a percentage (e.g. 80%)";
     case ValueKind::choice: return fmt::format("one of {}", fmt::join(spec.choices, ", "));
     case ValueKind::plugin_table: return "a table";
@@ -89,13 +97,9 @@ std::optional<std::string> validation_error(const KeySpec& spec, std::string_vie
     }
     case ValueKind::duration: ok = parse_duration(text).has_value(); break;
     case ValueKind::duration_list: {
-      std::string_view rest = text;
-      ok = !rest.empty();
-      while (ok && !rest.empty()) {
-        auto comma = rest.find(',');
-        ok = parse_duration(rest.substr(0, comma)).has_value();
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      }
+      for (auto item : split_list(text))
+        if (auto too_long = beyond_maximum(spec.kind, item)) return too_long;
+      ok = !text.empty() && parse_duration_list(text).has_value();
       break;
     }
     case ValueKind::bytes_or_percent: {
@@ -103,12 +107,7 @@ std::optional<std::string> validation_error(const KeySpec& spec, std::string_vie
       ok = share ? (*share > 0 && *share <= 1.0) : parse_bytes(text).has_value();
       break;
     }
-    case ValueKind::cores_or_percent: {
-      auto share = parse_percent(text);
-      auto cores = share ? share : parse_plain_number(text);
-      ok = cores && *cores > 0;
-      break;
-    }
+    case ValueKind::cores_or_percent: ok = parse_cores(text).has_value(); break;
     case ValueKind::percent: {
       auto share = parse_percent(text);
       ok = share && *share >= 0 && *share <= 1.0;
@@ -121,6 +120,7 @@ std::optional<std::string> validation_error(const KeySpec& spec, std::string_vie
     }
   }
   if (ok) return std::nullopt;
+  if (auto too_large = beyond_maximum(spec.kind, text)) return too_large;
   return fmt::format("'{}' is not {}", text, describe_kind(spec));
 }
 

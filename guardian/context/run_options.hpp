@@ -17,6 +17,7 @@ struct RunOptions {
   std::chrono::milliseconds kill_after{10000};
   std::filesystem::path runs_dir = ".guardian/runs";
   std::optional<std::filesystem::path> report_copy;
+  bool shared_run_files = false;  // run.shared_files: 0755/0644 instead of 0700/0600
   bool quiet = false;
   std::filesystem::path working_dir = std::filesystem::current_path();
 

@@ -19,8 +19,9 @@ std::string_view to_string(ProbeClass probe_class);
 
 /// Response times above which a healthy answer is still worth a SERVER_SLOW condition.
 struct SlowThresholds {
-  std::chrono::milliseconds warning{2000};
-  std::chrono::milliseconds critical{5000};
+  // Below the 1 s probe timeout: a slower answer is a failed check.
+  std::chrono::milliseconds warning{500};
+  std::chrono::milliseconds critical{800};
 };
 
 ProbeClass classify(const ProbeResult& result, const SlowThresholds& thresholds);

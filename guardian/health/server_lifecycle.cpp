@@ -47,7 +47,8 @@ ServerLifecycle::ServerLifecycle(LifecycleSettings settings, LifecycleObserver& 
       observer_(observer),
       schedule_(settings_.startup_timeouts),
       backoff_(settings_.restart_delay, settings_.backoff_cap, settings_.stable_uptime),
-      breaker_(settings_.breaker_failures, settings_.breaker_window) {
+      breaker_(settings_.breaker_failures, settings_.breaker_window),
+      flaps_(settings_.flap_downs, settings_.flap_window) {
   if (settings_.unhealthy_after == 0) settings_.unhealthy_after = 1;
 }
 
@@ -110,6 +111,8 @@ void ServerLifecycle::go_down(TimePoint now, DownReason reason, bool clean_exit,
   info.clean_exit = clean_exit;
   info.detail = std::move(detail);
   ++downs_;
+  info.flap = flaps_.record_down(now);
+  info.recent_downs = static_cast<unsigned>(flaps_.recent_downs());
   if (should_restart(settings_.restart, clean_exit)) {
     after_stop_ = AfterStop::restart;
     pending_delay_ = backoff_.next_delay(info.uptime);
@@ -134,12 +137,14 @@ void ServerLifecycle::on_probe(TimePoint now, ProbeClass probe_class, Millisecon
     info.attempts = static_cast<unsigned>(schedule_.failed_attempts() + 1);
     info.slow = info.startup_time > settings_.slow_start;
     info.restart = launches_ > 1;
+    info.flapping = flaps_.flapping();
     startup_times_.push_back(info.startup_time);
     // A successful start forgives the failures before it (not the backoff: that waits
     // for a stable uptime).
     schedule_.reset();
     breaker_.reset();
     observer_.healthy(info);
+    if (info.flapping) observer_.schedule_stable_check(settings_.stable_uptime);
     if (probe_class != ProbeClass::ok) observer_.slow_probe(probe_class, latency);
     return;
   }
@@ -199,6 +204,18 @@ void ServerLifecycle::finish_stop() {
 
 void ServerLifecycle::on_restart_due(TimePoint now) {
   if (state_ == ServerState::backoff) launch_attempt(now);
+}
+
+void ServerLifecycle::on_stable_due(TimePoint now) {
+  if (state_ != ServerState::running || !flaps_.flapping()) return;
+  const auto uptime = std::chrono::duration_cast<Milliseconds>(now - healthy_since_);
+  if (uptime < settings_.stable_uptime) {  // a stale check from an earlier healthy phase
+    observer_.schedule_stable_check(settings_.stable_uptime - uptime);
+    return;
+  }
+  StableInfo info{uptime, flaps_.downs_while_flapping()};
+  flaps_.end();
+  observer_.stable_again(info);
 }
 
 bool ServerLifecycle::request_stop(TimePoint /*now*/) {

@@ -1,7 +1,8 @@
 #pragma once
 // The life of one dev server as a pure state machine on an injected clock: launch with a
 // growing startup timeout, healthy on the first good probe, down on exit or after N failed
-// probes, restart by policy with backoff, give up when the circuit breaker trips. It
+// probes, restart by policy with backoff, flapping when it goes down again and again
+// (until it stays up for the stable period), give up when the circuit breaker trips. It
 // decides; a LifecycleObserver (the ServerSupervisor, or a test) acts and reports.
 #include <chrono>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "guardian/health/circuit_breaker.hpp"
+#include "guardian/health/flap_detector.hpp"
 #include "guardian/health/probe_result.hpp"
 #include "guardian/health/restart_policy.hpp"
 #include "guardian/health/startup_schedule.hpp"
@@ -37,7 +39,9 @@ struct LifecycleSettings {
   RestartPolicy restart = RestartPolicy::always;
   Milliseconds restart_delay{500};  // first backoff delay
   Milliseconds backoff_cap{30000};
-  Milliseconds stable_uptime{60000};  // healthy this long: the backoff starts over
+  Milliseconds stable_uptime{60000};  // healthy this long: the backoff starts over, flapping ends
+  unsigned flap_downs = 3;            // this many downs within flap_window: flapping (0: never)
+  Milliseconds flap_window{120000};
   unsigned unhealthy_after = 3;       // consecutive failed probes
   unsigned breaker_failures = 5;      // more failed starts than this within the window: fatal
   Milliseconds breaker_window{600000};
@@ -55,6 +59,13 @@ struct HealthyInfo {
   unsigned attempts = 0;  // attempts this start needed
   bool slow = false;      // slower than LifecycleSettings::slow_start
   bool restart = false;   // not the first launch
+  bool flapping = false;  // still in a flapping phase: not news until it has been stable
+};
+
+// A flapping server has stayed healthy for the stable period.
+struct StableInfo {
+  Milliseconds uptime{0};
+  unsigned downs = 0;  // downs during the flapping phase
 };
 
 enum class StartFailure { timed_out, exited, launch_failed };
@@ -79,6 +90,8 @@ struct DownInfo {
   bool clean_exit = false;
   std::string detail;
   std::optional<Milliseconds> restart_in;  // empty: not restarted (policy)
+  FlapDetector::Down flap = FlapDetector::Down::single;
+  unsigned recent_downs = 0;  // downs within the flap window, this one included
 };
 
 enum class GiveUpReason { breaker, never_healthy, policy };
@@ -101,6 +114,8 @@ class LifecycleObserver {
   virtual void stop_tree() = 0;
   virtual void schedule_restart(Milliseconds delay) = 0;
   virtual void cancel_restart() = 0;
+  /// A flapping server is healthy: call on_stable_due after `delay`.
+  virtual void schedule_stable_check(Milliseconds /*delay*/) {}
   // Notices.
   virtual void healthy(const HealthyInfo&) {}
   virtual void start_failed(const StartFailureInfo&) {}
@@ -108,6 +123,8 @@ class LifecycleObserver {
   virtual void probe_recovered(unsigned /*failures*/) {}
   virtual void slow_probe(ProbeClass, Milliseconds /*latency*/) {}
   virtual void down(const DownInfo&) {}
+  /// A flapping server stayed healthy for the stable period: flapping is over.
+  virtual void stable_again(const StableInfo&) {}
   /// After the last tree is gone; the state is now fatal.
   virtual void gave_up(const GiveUpInfo&) {}
   /// After the last tree is gone; the state is now exited or stopped.
@@ -126,6 +143,8 @@ class ServerLifecycle {
   /// The launched tree is gone (root ended and every process of it).
   void on_finished(TimePoint now);
   void on_restart_due(TimePoint now);
+  /// The stable check asked for by schedule_stable_check is due.
+  void on_stable_due(TimePoint now);
   /// Stop for good. True while a tree is still being stopped (on_finished follows).
   bool request_stop(TimePoint now);
 
@@ -140,6 +159,7 @@ class ServerLifecycle {
   const std::vector<Milliseconds>& startup_times() const { return startup_times_; }
   const StartupSchedule& schedule() const { return schedule_; }
   const CircuitBreaker& breaker() const { return breaker_; }
+  bool flapping() const { return flaps_.flapping(); }
   const LifecycleSettings& settings() const { return settings_; }
   std::optional<GiveUpInfo> give_up() const { return give_up_; }
 
@@ -155,6 +175,7 @@ class ServerLifecycle {
   StartupSchedule schedule_;
   RestartBackoff backoff_;
   CircuitBreaker breaker_;
+  FlapDetector flaps_;
   ServerState state_ = ServerState::idle;
   AfterStop after_stop_ = AfterStop::shutdown;
   Milliseconds pending_delay_{0};

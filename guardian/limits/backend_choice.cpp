@@ -3,19 +3,44 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "guardian/limits/systemd_scope.hpp"
+
 namespace guardian::limits {
 namespace {
 
 constexpr std::string_view kWanted[] = {"memory", "cpu", "pids"};
 
-std::vector<std::string> fixes_for_delegation(const CgroupProbe& probe) {
+// What a non-root user can do, from the facts: no user bus, a manager without the controllers.
+std::vector<std::string> fixes_for_user(const CgroupProbe& probe, const std::vector<std::string>& missing) {
+  std::vector<std::string> out;
+  if (!probe.systemd_user_session) {
+    out.push_back(fmt::format(
+        "no systemd user bus here (DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR are not set, as under cron, a "
+        "service or su without a session){}: run guardian in a login session, or with "
+        "XDG_RUNTIME_DIR=/run/user/{} when that user's manager runs",
+        probe.systemd_manager_dir.empty() ? fmt::format("; this user's manager is not running either (start it "
+                                                        "for good with: loginctl enable-linger $USER)")
+                                          : std::string(),
+        probe.euid));
+  } else if (probe.systemd_manager_dir.empty() || !probe.own_writable) {
+    out.push_back("run guardian in a delegated scope: systemd-run --user --scope -p Delegate=yes -- guardian run …");
+  }
+  std::vector<std::string> not_delegated;
+  for (const auto& name : missing)
+    if (!has_controller(probe.systemd_manager_controllers, name)) not_delegated.push_back(name);
+  if (!not_delegated.empty())
+    out.push_back(fmt::format(
+        "delegate {} to user managers: a drop-in /etc/systemd/system/user@.service.d/delegate.conf with [Service] "
+        "Delegate=cpu cpuset io memory pids, then systemctl daemon-reload and log in again",
+        fmt::join(not_delegated, ", ")));
+  return out;
+}
+
+std::vector<std::string> fixes_for_delegation(const CgroupProbe& probe, const std::vector<std::string>& missing = {}) {
   std::vector<std::string> out;
   if (probe.euid != 0) {
-    out.push_back("run guardian in a delegated scope: systemd-run --user --scope -p Delegate=yes -- guardian run …");
-    out.push_back(
-        "delegate cpu as well as memory and pids to user sessions: a drop-in "
-        "/etc/systemd/system/user@.service.d/delegate.conf with [Service] Delegate=cpu cpuset io memory pids, "
-        "then systemctl daemon-reload and log in again");
+    out = fixes_for_user(probe, missing);
+    if (!probe.systemd_manager_dir.empty()) return out;  // under systemd: not a container
   } else {
     out.push_back("as root: systemd-run --scope -p Delegate=yes -- guardian run …");
   }
@@ -48,7 +73,7 @@ BackendChoice cgroup(const CgroupProbe& probe, std::string parent, bool move_sel
   choice.reason = std::move(reason);
   split_controllers(choice.parent_dir == probe.own_dir() ? probe.own_controllers : probe.root_controllers, choice);
   if (!choice.missing_controllers.empty()) {
-    choice.fixes = fixes_for_delegation(probe);
+    choice.fixes = fixes_for_delegation(probe, choice.missing_controllers);
     choice.fixes.insert(choice.fixes.begin(),
                         fmt::format("make {} available in {}'s cgroup.subtree_control (delegate them)",
                                     fmt::join(choice.missing_controllers, ", "),
@@ -65,13 +90,16 @@ nlohmann::json BackendChoice::to_json() const {
           {"move_self_to_leaf", move_self_to_leaf},
           {"controllers", controllers},
           {"missing_controllers", missing_controllers},
-          {"systemd_scope_possible", systemd_scope_possible},
+          {"systemd_scope", systemd_scope},
           {"permission_problem", permission_problem},
           {"reason", reason},
           {"fixes", fixes}};
 }
 
-BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requested, bool disabled) {
+namespace {
+
+// The choice from guardian's own cgroup (or, as root, the root), without a systemd scope.
+BackendChoice direct_choice(const CgroupProbe& probe, std::string_view requested, bool disabled) {
   if (disabled || requested == "none") {
     BackendChoice choice;
     choice.backend = Backend::none;
@@ -152,9 +180,50 @@ BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requeste
                       own_shown, probe.foreign_procs[0]);
   auto choice = watchdog(why, fixes_for_delegation(probe));
   choice.permission_problem = own_has_memory && !probe.own_writable;
-  choice.systemd_scope_possible = probe.euid != 0 && probe.systemd_user_session;
   if (requested == "cgroup_v2") choice.reason += " (limits.backend = cgroup_v2 cannot be honoured)";
   return choice;
+}
+
+// A scope from the user manager is worth asking for when it holds the run where guardian's own
+// cgroup cannot, or gives a controller guardian's cgroup lacks (app.slice enables cpu for its
+// children only once some unit asks for it, so a plain `systemd-run --user --scope` lacks it).
+bool scope_helps(const CgroupProbe& probe, const BackendChoice& direct) {
+  if (probe.euid == 0 || !probe.systemd_user_session || probe.systemd_manager_dir.empty()) return false;
+  if (!has_controller(probe.systemd_manager_controllers, "memory")) return false;
+  if (direct.backend == Backend::watchdog) return true;
+  if (direct.backend != Backend::cgroup_v2) return false;
+  for (const auto& name : direct.missing_controllers)
+    if (has_controller(probe.systemd_manager_controllers, name)) return true;
+  return false;
+}
+
+BackendChoice via_systemd_scope(const CgroupProbe& probe, const BackendChoice& direct) {
+  auto placement = scope_placement(probe.own_dir(), probe.systemd_manager_dir);
+  BackendChoice choice;
+  choice.backend = Backend::cgroup_v2;
+  choice.systemd_scope = true;
+  choice.parent_dir = probe.systemd_manager_dir + "/" + (placement.slice.empty() ? "app.slice" : placement.slice);
+  choice.move_self_to_leaf = true;
+  split_controllers(probe.systemd_manager_controllers, choice);
+  choice.reason = fmt::format(
+      "guardian asks the systemd user manager for a delegated scope in {}{} ({})",
+      placement.slice.empty() ? "app.slice" : placement.slice,
+      placement.part_of.empty() ? "" : fmt::format(", part of {}", placement.part_of),
+      direct.backend == Backend::cgroup_v2
+          ? fmt::format("its cgroup /{} lacks {}", direct.parent_dir, fmt::join(direct.missing_controllers, ", "))
+          : direct.reason);
+  if (!choice.missing_controllers.empty()) choice.fixes = fixes_for_user(probe, choice.missing_controllers);
+  return choice;
+}
+
+}  // namespace
+
+BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requested, bool disabled,
+                             bool systemd_scope_allowed) {
+  BackendChoice direct = direct_choice(probe, requested, disabled);
+  if (systemd_scope_allowed && (requested == "auto" || requested == "cgroup_v2") && scope_helps(probe, direct))
+    return via_systemd_scope(probe, direct);
+  return direct;
 }
 
 }  // namespace guardian::limits

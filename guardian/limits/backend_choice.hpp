@@ -23,8 +23,10 @@ struct BackendChoice {
   std::vector<std::string> controllers;
   /// Controllers wanted but not available there (their ceilings are not enforced by cgroups).
   std::vector<std::string> missing_controllers;
-  /// A systemd user manager could give guardian a delegated scope (not root, nothing writable).
-  bool systemd_scope_possible = false;
+  /// guardian asks the systemd user manager for a delegated transient scope and moves into it
+  /// (not root, and its own cgroup cannot hold the run or lacks a controller the manager has):
+  /// parent_dir is then the manager's slice and the controllers those delegated to the manager.
+  bool systemd_scope = false;
   /// cgroup v2 would work but guardian may not write where it needs to (a permission problem).
   bool permission_problem = false;
   std::string reason;               // why this backend, one sentence
@@ -33,7 +35,9 @@ struct BackendChoice {
   nlohmann::json to_json() const;
 };
 
-/// `requested`: "auto", "cgroup_v2", "watchdog" or "none" (limits.backend); `disabled`: --no-limits.
-BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requested, bool disabled);
+/// `requested`: "auto", "cgroup_v2", "watchdog" or "none" (limits.backend); `disabled`: --no-limits;
+/// `systemd_scope_allowed`: false once guardian asked for its scope (or failed to get one).
+BackendChoice choose_backend(const CgroupProbe& probe, std::string_view requested, bool disabled,
+                             bool systemd_scope_allowed = true);
 
 }  // namespace guardian::limits

@@ -56,8 +56,7 @@ Ceilings compute_ceilings(const config::Config& config, const Capacity& capacity
 
   if (auto text = config.text("limits.cpu"); !text.empty()) {
     // "150%" is a percentage of one core, a bare number is cores.
-    auto share = config::parse_percent(text);
-    out.cpu_cores = share ? *share : std::stod(text);
+    out.cpu_cores = config::parse_cores(text);  // validated by the schema
     out.cpu_origin = fmt::format("{} {}", origin_of(config, "limits.cpu"), text);
   } else if (auto share = config::parse_percent(config.text("limits.modes." + mode + ".cpu"))) {
     out.cpu_cores = capacity.cores * *share;

@@ -36,6 +36,20 @@ bool real_systemd_user_session() {
   return runtime && *runtime && ::access((std::string(runtime) + "/systemd/private").c_str(), F_OK) == 0;
 }
 
+// The cgroup of user `euid`'s systemd manager: the user@UID.service guardian runs under, else
+// where systemd puts it (a login session's scope is its sibling, not its child).
+void read_systemd_manager(const CgroupFs& fs, const std::string& own, uid_t euid, CgroupProbe& out) {
+  const std::string manager = fmt::format("user@{}.service", euid);
+  std::string dir;
+  if (auto at = ("/" + own + "/").find("/" + manager + "/"); at != std::string::npos)
+    dir = own.substr(0, at + manager.size());
+  else
+    dir = fmt::format("user.slice/user-{}.slice/{}", euid, manager);
+  if (!fs.exists(dir, "cgroup.procs")) return;
+  out.systemd_manager_dir = dir;
+  out.systemd_manager_controllers = parse_controllers(fs.read(dir, "cgroup.controllers").value_or(""));
+}
+
 // Walks from `dir` up to the root of `fs`, calling f(dir) for each level (dir first).
 template <typename F>
 void for_each_ancestor(std::string dir, F f) {
@@ -130,6 +144,9 @@ nlohmann::json CgroupProbe::to_json() const {
           {"cgroup_kill", has_kill_file},
           {"euid", euid},
           {"systemd_user_session", systemd_user_session},
+          {"systemd_manager_cgroup", systemd_manager_dir.empty() ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json("/" + systemd_manager_dir)},
+          {"systemd_manager_controllers", systemd_manager_controllers},
           {"enclosing_memory_bytes", opt(enclosing_memory_bytes)},
           {"enclosing_memory_from", enclosing_memory_from},
           {"enclosing_cpu_cores", opt(enclosing_cpu_cores)},
@@ -203,6 +220,7 @@ CgroupProbe probe_cgroups(const ProbeSources& sources) {
       out.has_kill_file = major > 5 || (major == 5 && minor >= 14);
   }
   read_v2_enclosing(fs, own, out);
+  if (out.euid != 0) read_systemd_manager(fs, own, out.euid, out);
   return out;
 }
 

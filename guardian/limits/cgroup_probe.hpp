@@ -57,6 +57,11 @@ struct CgroupProbe {
   bool has_kill_file = false;           // cgroup.kill (Linux 5.14+)
   uid_t euid = 0;
   bool systemd_user_session = false;
+  // Non-root: the cgroup of this user's systemd manager (user@UID.service, relative to the
+  // mount; empty when it does not run) and the controllers delegated to it — what a transient
+  // scope guardian asks that manager for can have.
+  std::string systemd_manager_dir;
+  std::vector<std::string> systemd_manager_controllers;
   // The smallest limits of the cgroups guardian runs in (v2, or v1 memory/cpu in hybrid).
   std::optional<std::uint64_t> enclosing_memory_bytes;
   std::string enclosing_memory_from;  // the file that says so

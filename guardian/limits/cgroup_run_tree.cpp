@@ -12,6 +12,7 @@
 #include "guardian/limits/cgroup_formats.hpp"
 #include "guardian/limits/cgroup_memory.hpp"
 #include "guardian/limits/cgroup_pids.hpp"
+#include "guardian/process/proc_tree.hpp"
 
 namespace guardian::limits {
 namespace {
@@ -95,11 +96,16 @@ Status CgroupRunTree::setup(const BackendChoice& choice) {
     }
     auto procs = fs_.read(parent_, "cgroup.procs");
     if (!procs) return procs.error();
-    for (pid_t pid : parse_pid_list(*procs))
+    const pid_t self = ::getpid();
+    for (pid_t pid : parse_pid_list(*procs)) {
+      // Only guardian and its own children (the sentinel): never another process.
+      auto stat = process::ProcFs{}.stat(pid);
+      if (pid != self && !(stat && stat->ppid == self)) continue;
       if (auto error = fs_.write(self_leaf_, "cgroup.procs", std::to_string(pid))) {
         if (error->code == std::errc::no_such_process) continue;  // it just ended
         return error;
       }
+    }
     notes_.push_back(fmt::format("moved guardian into {} so /{} can enable controllers", fs_.path(self_leaf_),
                                  parent_));
   }
@@ -148,6 +154,22 @@ Result<std::string> CgroupRunTree::add_unit(const std::string& name) {
   std::string dir = join_dir(tree_dir_, name);
   if (auto error = fs_.make_dir(dir)) return *error;
   return dir;
+}
+
+std::vector<process::UndoStep> CgroupRunTree::undo_after_death() const {
+  // The order of teardown(): the units' cgroups (once their processes are gone), the
+  // controllers enabled by the run, then the sentinel (in guardian's leaf) back to the parent,
+  // which must hold no controllers again for that, and the run's node.
+  using Step = process::UndoStep;
+  std::vector<Step> steps{{Step::Kind::remove_tree, fs_.path(tree_dir_), ""}};
+  if (!controllers_.empty())
+    steps.push_back({Step::Kind::write, fs_.path(run_dir_, "cgroup.subtree_control"), controller_list(controllers_, '-')});
+  if (!enabled_in_parent_.empty())
+    steps.push_back({Step::Kind::write, fs_.path(parent_, "cgroup.subtree_control"),
+                     controller_list(enabled_in_parent_, '-')});
+  if (!self_leaf_.empty()) steps.push_back({Step::Kind::move_self, fs_.path(parent_, "cgroup.procs"), ""});
+  steps.push_back({Step::Kind::remove_tree, fs_.path(run_dir_), ""});
+  return steps;
 }
 
 void CgroupRunTree::teardown() {

@@ -16,6 +16,7 @@
 #include "guardian/limits/backend_choice.hpp"
 #include "guardian/limits/ceilings.hpp"
 #include "guardian/limits/cgroup_fs.hpp"
+#include "guardian/process/sentinel.hpp"
 
 namespace guardian::limits {
 
@@ -39,6 +40,9 @@ class CgroupRunTree {
 
   /// Creates the leaf for one supervised unit; returns its directory (relative to the mount).
   Result<std::string> add_unit(const std::string& name);
+
+  /// What teardown() does, for the sentinel to do if guardian is killed before it can.
+  std::vector<process::UndoStep> undo_after_death() const;
 
   /// Removes directories of guardian runs whose guardian is gone (it was SIGKILLed) and
   /// whose cgroups are empty, under `parent`. Returns how many were removed.

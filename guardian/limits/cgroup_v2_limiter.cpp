@@ -246,6 +246,7 @@ void CgroupV2Limiter::cancel() {
   watch_.cancel();
   if (kill_retry_) kill_retry_->cancel();
   if (throttle_timer_) throttle_timer_->cancel();
+  if (pids_timer_) pids_timer_->cancel();
   empty_waiters_.clear();
 }
 
@@ -280,7 +281,9 @@ void CgroupV2Limiter::on_tree_memory_events_modified() {
 MemoryThrottleWatch::Reading CgroupV2Limiter::throttle_reading() const {
   MemoryThrottleWatch::Reading reading;
   reading.at = MemoryThrottleWatch::Clock::now();
-  if (auto events = memory::read_events(fs_, tree_dir_)) reading.high_events = events->high;
+  auto current = memory::read_current(fs_, tree_dir_);
+  auto high = memory::read_high(fs_, tree_dir_);
+  reading.over_high = current && high && *current > *high;
   if (auto text = fs_.read(tree_dir_, "memory.pressure"))
     if (auto pressure = parse_pressure(*text)) reading.full_stall_usec = pressure->full_total_usec;
   return reading;
@@ -342,20 +345,57 @@ pids::Stat CgroupV2Limiter::read_pids() const {
   return stat;
 }
 
-void CgroupV2Limiter::on_pids_events_modified() {
-  if (pids_breach_reported_ || released_) return;
-  auto stat = read_pids();
-  if (stat.refused_forks == 0) return;
-  pids_breach_reported_ = true;
+Breach CgroupV2Limiter::pids_breach(const pids::Stat& stat, bool tree_ended) const {
   Breach breach;
   breach.kind = Breach::Kind::pids_ceiling;
   breach.ceiling = options_.ceilings.pids_max.value_or(0);
   breach.peak = stat.peak.value_or(stat.current);
   breach.kernel_killed = false;
-  breach.message = fmt::format("pids ceiling: the tree reached its ceiling of {} tasks; the kernel refuses its "
-                               "further forks",
+  breach.tree_ended = tree_ended;
+  breach.grace = std::chrono::milliseconds(0);  // when ended, it is already killed
+  breach.message =
+      tree_ended ? fmt::format("pids ceiling: the tree kept forking against its ceiling of {} tasks for {} ms ({} forks "
+                               "refused); guardian killed it",
+                               breach.ceiling, options_.pids_grace.count(), stat.refused_forks)
+                 : fmt::format("pids ceiling: the tree reached its ceiling of {} tasks; the kernel refuses its further "
+                               "forks",
                                breach.ceiling);
-  report_breach(breach);
+  return breach;
+}
+
+void CgroupV2Limiter::on_pids_events_modified() {
+  if (pids_tree_ended_ || released_) return;
+  auto stat = read_pids();
+  if (stat.refused_forks == 0) return;
+  if (!pids_breach_reported_) {
+    pids_breach_reported_ = true;
+    report_breach(pids_breach(stat, false));
+  }
+  // Refusals going on: watch whether they stop (a tree that hit the ceiling once) or not.
+  if (pids_watching_) return;
+  pids_watching_ = true;
+  if (!pids_timer_) pids_timer_ = std::make_unique<boost::asio::steady_timer>(executor_);
+  pids_refused_seen_ = stat.refused_forks;
+  pids_refusing_ticks_ = 0;
+  pids_tick();
+}
+
+void CgroupV2Limiter::pids_tick() {
+  constexpr int kTicks = 4;  // refusals in each of 4 ticks spanning the grace: it keeps forking
+  pids_timer_->expires_after(options_.pids_grace / kTicks);
+  pids_timer_->async_wait([this](const boost::system::error_code& error) {
+    if (error || released_ || pids_tree_ended_) return;
+    auto stat = read_pids();
+    if (stat.refused_forks == pids_refused_seen_) {
+      pids_watching_ = false;  // it stopped forking: the next refusal starts a new watch
+      return;
+    }
+    pids_refused_seen_ = stat.refused_forks;
+    if (++pids_refusing_ticks_ < kTicks) return pids_tick();
+    pids_tree_ended_ = true;
+    kill_now();
+    report_breach(pids_breach(stat, true));
+  });
 }
 
 TreeUsage CgroupV2Limiter::sample() {
@@ -408,6 +448,14 @@ std::string CgroupV2Limiter::kill_file() const {
   // The tree node: one write ends every unit of the run (servers included). Without
   // cgroup.kill the sentinel can still freeze the tree, then kill what carries the marker.
   return fs_.path(tree_dir_, kill_file_exists_ ? "cgroup.kill" : "cgroup.freeze");
+}
+
+}  // namespace guardian::limits
+
+namespace guardian::limits {
+
+std::vector<process::UndoStep> CgroupV2Limiter::undo_after_death() const {
+  return tree_ ? tree_->undo_after_death() : std::vector<process::UndoStep>{};
 }
 
 }  // namespace guardian::limits

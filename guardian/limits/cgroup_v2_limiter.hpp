@@ -35,6 +35,9 @@ class CgroupV2Limiter : public Limiter {
     // How long the tree may stay throttled at memory.high before guardian ends it (a kill
     // named like the kernel's OOM kill): without swap, the kernel can throttle it forever.
     std::chrono::milliseconds memory_high_stall{2000};
+    // How long the kernel may keep refusing the tree's forks at pids.max (a fork bomb) before
+    // guardian ends the tree; a tree that hits the ceiling once and carries on is left alone.
+    std::chrono::milliseconds pids_grace{3000};
   };
 
   /// Creates the unit's leaf under the tree node that carries the ceilings. On error nothing is left.
@@ -54,6 +57,7 @@ class CgroupV2Limiter : public Limiter {
   TreeUsage sample() override;
   void release() override;
   std::string kill_file() const override;
+  std::vector<process::UndoStep> undo_after_death() const override;
 
   const std::string& dir() const { return dir_; }
 
@@ -72,6 +76,8 @@ class CgroupV2Limiter : public Limiter {
   void end_throttled_tree();
   void kill_now();
   void on_pids_events_modified();
+  void pids_tick();
+  Breach pids_breach(const pids::Stat& stat, bool tree_ended) const;
   void arm_kill_retry();
   void freeze_kill_thaw();
   void take_final_stats();
@@ -96,6 +102,11 @@ class CgroupV2Limiter : public Limiter {
   std::unique_ptr<boost::asio::steady_timer> throttle_timer_;
   std::uint64_t longest_throttle_ms_ = 0;
   bool pids_breach_reported_ = false;
+  bool pids_tree_ended_ = false;
+  bool pids_watching_ = false;
+  std::unique_ptr<boost::asio::steady_timer> pids_timer_;  // while forks are being refused
+  std::uint64_t pids_refused_seen_ = 0;
+  int pids_refusing_ticks_ = 0;  // consecutive ticks with new refusals
   std::unique_ptr<boost::asio::steady_timer> kill_retry_;
   bool kill_file_exists_ = false;
   bool released_ = false;

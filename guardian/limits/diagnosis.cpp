@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "guardian/config/quantity.hpp"
+#include "guardian/limits/enclosing_cap.hpp"
 
 namespace guardian::limits {
 namespace {
@@ -33,6 +34,7 @@ Diagnosis diagnose(const config::Config& config, const CgroupProbe& probe, const
   out.choice = choose_backend(probe, requested.empty() ? "auto" : requested, config.boolean("limits.disabled"));
   out.capacity = capacity_of(machine, probe);
   out.ceilings = compute_ceilings(config, out.capacity);
+  out.capped = cap_to_enclosing(out.ceilings, probe).value_or("");
   return out;
 }
 
@@ -53,6 +55,7 @@ nlohmann::json Diagnosis::to_json() const {
             {"memory_source", capacity.memory_source}}},
           {"mode", mode},
           {"ceilings", ceilings.to_json()},
+          {"ceilings_capped", capped.empty() ? nlohmann::json(nullptr) : nlohmann::json(capped)},
           {"run_backend", choice.to_json()},
           {"full_enforcement", choice.backend == Backend::cgroup_v2 && choice.missing_controllers.empty()},
           {"fixes", choice.fixes}};
@@ -83,6 +86,14 @@ std::string Diagnosis::to_text() const {
                             has_controller(probe.own_controllers, name) ? "yes" : "MISSING");
     line("needed:", needed);
     line("cgroup.kill:", probe.has_kill_file ? "yes (Linux 5.14+)" : "not seen (freeze + kill + thaw is used)");
+    if (probe.euid != 0)
+      line("systemd user manager:",
+           fmt::format("{} · user bus: {}",
+                       probe.systemd_manager_dir.empty()
+                           ? std::string("not running")
+                           : fmt::format("/{} (delegated: {})", probe.systemd_manager_dir,
+                                         list_or_none(probe.systemd_manager_controllers)),
+                       probe.systemd_user_session ? "yes" : "no (DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR unset)"));
   }
   line("enclosing limits:",
        fmt::format("memory {} · cpu {}",
@@ -95,8 +106,11 @@ std::string Diagnosis::to_text() const {
   line("capacity:", fmt::format("{:g} cores from {} · {} from {}", capacity.cores, capacity.cores_source,
                                 config::format_bytes(capacity.memory_bytes), capacity.memory_source));
   line(fmt::format("mode {} ceilings:", mode), ceilings.describe());
+  if (!capped.empty()) line("", capped);
   std::string backend = std::string(to_string(choice.backend));
-  if (choice.backend == Backend::cgroup_v2)
+  if (choice.backend == Backend::cgroup_v2 && choice.systemd_scope)
+    backend += fmt::format(" in its own transient scope under /{}", choice.parent_dir);
+  else if (choice.backend == Backend::cgroup_v2)
     backend += fmt::format(" under /{}{}", choice.parent_dir, choice.move_self_to_leaf ? " (guardian moves into its own leaf first)" : "");
   line("'guardian run' uses:", fmt::format("{} — {}", backend, choice.reason));
   if (!choice.missing_controllers.empty())

@@ -20,6 +20,7 @@ struct Diagnosis {
   Machine machine;
   Capacity capacity;
   Ceilings ceilings;
+  std::string capped;  // what the enclosing limits lowered (empty: nothing)
 
   nlohmann::json to_json() const;
   /// Human text, several lines ending in a newline.

@@ -29,7 +29,10 @@ std::chrono::microseconds DutyCycle::next_run(Clock::time_point now, std::uint64
   // The demand is measured over runs long enough for clock-tick accounting (10 ms) to
   // resolve it: a 1 ms run that shows no CPU says nothing about a tree that is spinning.
   measured_used_usec_ += used_usec;
-  measured_ran_usec_ += std::min<double>(static_cast<double>(last_run_.count()), elapsed_usec);
+  // A tree that was not held ran all the time since (the watchdog samples an unheld tree
+  // less often than once a period); a held one ran for its run time.
+  measured_ran_usec_ += last_run_ >= period_ ? elapsed_usec
+                                             : std::min<double>(static_cast<double>(last_run_.count()), elapsed_usec);
   if (measured_ran_usec_ >= kMeasureUsec) {
     demand_cores_ = measured_used_usec_ / measured_ran_usec_;
     measured_used_usec_ = measured_ran_usec_ = 0;

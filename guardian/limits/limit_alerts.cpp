@@ -6,9 +6,10 @@ namespace guardian::limits {
 
 alerts::AlertSpec ceiling_kill_alert(const Breach& breach, const std::string& unit, const std::string& command) {
   alerts::AlertSpec spec;
-  spec.type = alerts::AlertType::memory_ceiling_kill;
+  const bool memory = breach.kind == Breach::Kind::memory_ceiling;
+  spec.type = memory ? alerts::AlertType::memory_ceiling_kill : alerts::AlertType::critical;
   spec.subject = unit;
-  spec.title = fmt::format("'{}' killed at its memory ceiling", command);
+  spec.title = fmt::format("'{}' killed at its {} ceiling", command, memory ? "memory" : "pids");
   spec.message = breach.message;
   spec.source = "limits";
   spec.context = breach.to_json();

@@ -12,6 +12,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "guardian/process/sentinel.hpp"
 
 namespace guardian::limits {
 
@@ -55,10 +58,14 @@ struct Breach {
   bool kernel_killed = false;       // the kernel already killed the tree; else the caller must stop it
   std::chrono::milliseconds grace{1000};  // when the caller stops it: SIGTERM, then SIGKILL after this
   std::uint64_t throttled_ms = 0;   // how long the kernel throttled the tree at memory.high before
+  // pids: the tree kept forking against its ceiling past the grace and was ended (else the
+  // breach only says the ceiling was reached). A memory breach always ends the tree.
+  bool tree_ended = true;
   nlohmann::json to_json() const {
     return {{"kind", kind == Kind::memory_ceiling ? "memory_ceiling" : "pids_ceiling"},
             {"ceiling", ceiling}, {"peak", peak}, {"oom_kills", oom_kills},
-            {"kernel_killed", kernel_killed}, {"throttled_ms", throttled_ms}, {"message", message}};
+            {"kernel_killed", kernel_killed}, {"throttled_ms", throttled_ms}, {"tree_ended", tree_ended},
+            {"message", message}};
   }
 };
 
@@ -92,17 +99,33 @@ class Limiter {
 
   /// `handler` runs on the event loop when the tree hits a ceiling (once per ceiling).
   void on_breach(std::function<void(const Breach&)> handler) { breach_handler_ = std::move(handler); }
+  /// A backend that samples the tree on its own schedule (the watchdog) hands every sample
+  /// it takes to `listener` too, on the event loop, so the monitor reads its thresholds from
+  /// them instead of walking the tree a second time. The listener returns true when it wants
+  /// the next sample soon (a reading to confirm, a sudden rise).
+  using SampleListener = std::function<bool(const TreeUsage& usage, std::chrono::steady_clock::time_point at)>;
+  void on_sample(SampleListener listener) { sample_listener_ = std::move(listener); }
+  /// Whether samples reach a listener (then the listener sees every sample the backend takes).
+  virtual bool publishes_samples() const { return false; }
   /// A file that kills the whole tree when "1" is written to it (cgroup.kill), for the
   /// sentinel to use if guardian dies; empty when the backend has none.
   virtual std::string kill_file() const { return {}; }
+  /// What the sentinel must undo after that kill if guardian dies (remove the run's cgroups,
+  /// give back what it enabled in its parent); empty when the backend changed nothing.
+  virtual std::vector<process::UndoStep> undo_after_death() const { return {}; }
 
  protected:
   void report_breach(const Breach& breach) const {
     if (breach_handler_) breach_handler_(breach);
   }
+  bool publish_sample(const TreeUsage& usage, std::chrono::steady_clock::time_point at) const {
+    return sample_listener_ && sample_listener_(usage, at);
+  }
+  bool has_sample_listener() const { return static_cast<bool>(sample_listener_); }
 
  private:
   std::function<void(const Breach&)> breach_handler_;
+  SampleListener sample_listener_;
 };
 
 }  // namespace guardian::limits

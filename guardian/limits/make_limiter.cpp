@@ -9,6 +9,7 @@
 #include "guardian/limits/cgroup_probe.hpp"
 #include "guardian/limits/cgroup_run_tree.hpp"
 #include "guardian/limits/cgroup_v2_limiter.hpp"
+#include "guardian/limits/enclosing_cap.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/limits/systemd_scope.hpp"
 #include "guardian/limits/watchdog_limiter.hpp"
@@ -26,6 +27,20 @@ Result<std::shared_ptr<CgroupRunTree>> shared_run_tree(const CgroupFs& fs, const
   auto created = CgroupRunTree::create(fs, choice, ceilings);
   if (created) shared = *created;
   return created;
+}
+
+// The scope sits beside the unit guardian was started in: that unit's limits no longer hold
+// the run by themselves, so guardian's ceilings are computed against them.
+void keep_enclosing_limits(const CgroupProbe& caller, CgroupProbe& now) {
+  if (caller.enclosing_memory_bytes &&
+      (!now.enclosing_memory_bytes || *caller.enclosing_memory_bytes < *now.enclosing_memory_bytes)) {
+    now.enclosing_memory_bytes = caller.enclosing_memory_bytes;
+    now.enclosing_memory_from = caller.enclosing_memory_from;
+  }
+  if (caller.enclosing_cpu_cores && (!now.enclosing_cpu_cores || *caller.enclosing_cpu_cores < *now.enclosing_cpu_cores)) {
+    now.enclosing_cpu_cores = caller.enclosing_cpu_cores;
+    now.enclosing_cpu_from = caller.enclosing_cpu_from;
+  }
 }
 
 std::string fixes_text(const BackendChoice& choice) {
@@ -47,25 +62,28 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
 
   CgroupProbe probe = probe_cgroups();
   BackendChoice choice = choose_backend(probe, requested, disabled);
-  std::string scope_problem;
-  if (choice.backend == Backend::watchdog && choice.systemd_scope_possible) {
-    // Not root, nothing writable, but a systemd user manager: ask it for a delegated scope
-    // holding guardian and its children (the sentinel), then look again.
+  if (choice.systemd_scope) {
+    // Ask the user manager for a delegated scope holding guardian and its children (the
+    // sentinel), in the caller's slice and part of the caller's unit, then look again.
+    const CgroupProbe caller = probe;
     std::vector<pid_t> pids{::getpid()};
     for (pid_t child : process::ProcFs{}.children(::getpid())) pids.push_back(child);
-    if (auto error = move_into_delegated_scope(fmt::format("guardian-{}.scope", ::getpid()), pids)) {
-      scope_problem = error->message;
+    auto placement = scope_placement(probe.own_dir(), probe.systemd_manager_dir);
+    if (auto error = move_into_delegated_scope(fmt::format("guardian-{}.scope", ::getpid()), pids, placement)) {
+      choice = choose_backend(probe, requested, disabled, false);
+      choice.reason += "; " + error->message;
     } else {
       probe = probe_cgroups();
-      choice = choose_backend(probe, requested, disabled);
+      choice = choose_backend(probe, requested, disabled, false);
       choice.reason += " (a delegated scope obtained from the systemd user manager)";
     }
+    keep_enclosing_limits(caller, probe);
   }
-  if (!scope_problem.empty()) choice.reason += "; " + scope_problem;
   if (choice.backend == Backend::none)
     return std::make_unique<ProcessTreeLimiter>(request.executor, std::move(request.membership), choice.reason);
 
   Ceilings ceilings = compute_ceilings(config, capacity_of(this_machine(), probe));
+  if (auto lowered = cap_to_enclosing(ceilings, probe); lowered && request.warn) request.warn("limits.capped", *lowered);
   std::string watchdog_reason = choice.reason;
 
   if (choice.backend == Backend::cgroup_v2) {
@@ -76,6 +94,7 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
       CgroupV2Limiter::Options options{ceilings, request.unit_name, config.text("limits.cgroup_kill") != "freeze",
                                        choice.reason, choice.missing_controllers};
       options.memory_high_stall = config.duration("limits.memory_high_stall").value_or(options.memory_high_stall);
+      options.pids_grace = config.duration("limits.pids_grace").value_or(options.pids_grace);
       auto limiter = CgroupV2Limiter::create(request.executor, std::move(*tree), std::move(options));
       if (limiter) {
         if (!choice.missing_controllers.empty())

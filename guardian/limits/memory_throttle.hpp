@@ -1,11 +1,12 @@
 #pragma once
-// MemoryThrottleWatch: decides, from periodic readings of the ceilings node's memory.events
-// "high" counter and memory.pressure "full" stall time, when a tree has stayed throttled at
+// MemoryThrottleWatch: decides, from periodic readings of the ceilings node (is memory.current
+// above memory.high; memory.pressure's "full" stall time), when a tree has stayed throttled at
 // memory.high for longer than its window — so a tree the kernel throttles forever (reclaim
 // keeps finding a few file pages, memory.max is never reached, no OOM kill) ends in a named
 // kill instead of a hang (systemd-oomd's idea, per run). Pure logic: the limiter feeds it.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 
 namespace guardian::limits {
@@ -15,30 +16,30 @@ class MemoryThrottleWatch {
   using Clock = std::chrono::steady_clock;
   struct Reading {
     Clock::time_point at;
-    std::uint64_t high_events = 0;                 // memory.events "high" of the ceilings node
+    bool over_high = false;                        // memory.current above memory.high
     std::optional<std::uint64_t> full_stall_usec;  // memory.pressure "full total" (empty: no PSI)
   };
 
-  /// A tick counts as throttled when the kernel throttled the tree (high events rose) and,
-  /// when PSI is there, every task of the tree stalled on memory for at least this share of
-  /// it: a tree that merely reclaims its page cache at memory.high is not stalled.
+  /// Over the last window, the tree's tasks must all have been stalled on memory for at least
+  /// this share of the time (the kernel's throttling sleeps and reclaim count as stalls): a tree
+  /// that merely reclaims its page cache at memory.high is not stalled. Per tick it varies a
+  /// lot (the kernel throttles in sleeps of up to 2 s), so it is judged over the whole window.
   static constexpr double kStalledShare = 0.5;
 
   explicit MemoryThrottleWatch(std::chrono::milliseconds window) : window_(window) {}
 
-  /// Feeds one reading; true once the tree has been throttled without a break for the window.
+  /// Feeds one reading; true once the tree has been over memory.high without a break for the
+  /// window and stalled for most of it.
   bool update(const Reading& reading);
-  /// How long the current uninterrupted throttling has lasted (0 when not throttled).
+  /// How long the tree has been over memory.high without a break (0 when it is not).
   std::chrono::milliseconds throttled() const;
-  /// Whether the last tick was throttled (the caller keeps ticking while it is).
+  /// Whether the tree is over memory.high (the caller keeps reading while it is).
   bool throttling() const { return streak_start_.has_value(); }
-  std::chrono::milliseconds window() const { return window_; }
 
  private:
   std::chrono::milliseconds window_;
-  std::optional<Reading> last_;
-  std::optional<Clock::time_point> streak_start_;
-  Clock::time_point last_at_{};
+  std::deque<Reading> recent_;  // readings of the current streak, back to a window ago
+  std::optional<Clock::time_point> streak_start_, last_at_;
 };
 
 }  // namespace guardian::limits

@@ -51,10 +51,12 @@ void ProcessTreeLimiter::kill_all(std::function<void(std::size_t)> done) {
   terminator_.kill_all(std::move(done));
 }
 
-TreeUsage ProcessTreeLimiter::sample() {
+TreeUsage ProcessTreeLimiter::sample() { return usage_of(membership_.live_member_stats()); }
+
+TreeUsage ProcessTreeLimiter::usage_of(const std::vector<process::ProcStat>& stats) {
   static const long page_bytes = ::sysconf(_SC_PAGESIZE);
   TreeUsage usage;
-  for (const auto& st : membership_.live_member_stats()) {
+  for (const auto& st : stats) {
     usage.processes += 1;
     usage.threads += static_cast<std::uint64_t>(st.threads);
     usage.memory_bytes += st.rss_pages * static_cast<std::uint64_t>(page_bytes);

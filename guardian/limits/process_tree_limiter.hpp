@@ -29,6 +29,9 @@ class ProcessTreeLimiter : public Limiter {
   process::TreeMembership& membership() { return membership_; }
 
  protected:
+  /// The tree's totals from one walk (CPU: the live processes' sum).
+  static TreeUsage usage_of(const std::vector<process::ProcStat>& stats);
+
   process::TreeMembership membership_;
   process::TreeTerminator terminator_;
   std::string reason_;  // why this backend (e.g. "--no-limits")

@@ -5,11 +5,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <csignal>
 #include <fmt/format.h>
 
 #include "guardian/config/quantity.hpp"
+#include "guardian/limits/capacity.hpp"
 
 namespace guardian::limits {
 namespace {
@@ -25,6 +28,16 @@ std::uint64_t tasks_of_user(const process::ProcFs& proc, uid_t uid) {
   return tasks;
 }
 
+CadenceSettings cadence_settings(const WatchdogLimiter::Options& options) {
+  CadenceSettings settings;
+  settings.fastest = options.interval;
+  settings.slowest = std::max(options.interval, options.slowest_interval);
+  settings.cpus = this_machine().cpus;
+  settings.memory_ceiling_bytes = options.ceilings.memory_max_bytes;
+  settings.cpu_ceiling_cores = options.ceilings.cpu_cores;
+  return settings;
+}
+
 }  // namespace
 
 WatchdogLimiter::WatchdogLimiter(boost::asio::any_io_executor executor, process::TreeMembership membership,
@@ -32,7 +45,8 @@ WatchdogLimiter::WatchdogLimiter(boost::asio::any_io_executor executor, process:
     : ProcessTreeLimiter(executor, std::move(membership), options.reason),
       options_(std::move(options)),
       tick_timer_(executor),
-      hold_timer_(executor) {
+      hold_timer_(executor),
+      cadence_(cadence_settings(options_)) {
   if (options_.ceilings.cpu_cores)
     duty_.emplace(*options_.ceilings.cpu_cores, std::chrono::duration_cast<std::chrono::microseconds>(options_.interval));
   if (options_.ceilings.pids_max) {
@@ -50,8 +64,9 @@ WatchdogLimiter::WatchdogLimiter(boost::asio::any_io_executor executor, process:
 WatchdogLimiter::~WatchdogLimiter() { stop_enforcing(); }
 
 std::string WatchdogLimiter::summary() const {
-  std::string out = fmt::format("limits: watchdog (/proc every {}): {}", config::format_duration(options_.interval),
-                                options_.ceilings.describe());
+  std::string out = fmt::format("limits: watchdog (/proc every {} to {}, by headroom): {}",
+                                config::format_duration(options_.interval),
+                                config::format_duration(cadence_.settings().slowest), options_.ceilings.describe());
   if (options_.ceilings.cpu_cores) out += " (cpu by SIGSTOP/SIGCONT duty cycle)";
   if (options_.ceilings.pids_max && !nproc_limit_) out += " (pids not enforced as root)";
   return out;
@@ -61,6 +76,7 @@ nlohmann::json WatchdogLimiter::report() const {
   nlohmann::json out = {{"backend", to_string(backend())},
                         {"reason", reason_},
                         {"interval_ms", options_.interval.count()},
+                        {"slowest_interval_ms", cadence_.settings().slowest.count()},
                         {"ceilings", options_.ceilings.to_json()},
                         {"samples", samples_},
                         {"memory", {{"peak_bytes", peak_memory_bytes_}, {"ceiling_breached", memory_breached_}}}};
@@ -96,31 +112,45 @@ void WatchdogLimiter::started(pid_t root_pid) {
 }
 
 std::uint64_t WatchdogLimiter::accumulate_cpu(const std::vector<process::ProcStat>& stats) {
-  std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> now;
-  for (const auto& st : stats) {
-    std::uint64_t usec = process::cpu_usec(st);
-    auto key = std::make_pair(st.pid, st.start_ticks);
-    auto before = cpu_by_process_.find(key);
-    std::uint64_t previous = before == cpu_by_process_.end() ? 0 : before->second;
+  cpu_scratch_.clear();
+  for (const auto& st : stats) cpu_scratch_.push_back({{st.pid, st.start_ticks}, process::cpu_usec(st)});
+  std::sort(cpu_scratch_.begin(), cpu_scratch_.end());
+  auto before = cpu_by_process_.begin();
+  for (const auto& [key, usec] : cpu_scratch_) {
+    while (before != cpu_by_process_.end() && before->first < key) ++before;
+    const std::uint64_t previous = before != cpu_by_process_.end() && before->first == key ? before->second : 0;
     if (usec > previous) cpu_total_usec_ += usec - previous;
-    now[key] = usec;
   }
-  cpu_by_process_ = std::move(now);
+  std::swap(cpu_by_process_, cpu_scratch_);
   return cpu_total_usec_;
 }
 
-void WatchdogLimiter::tick() {
-  if (!enforcing_) return;
-  const auto now = std::chrono::steady_clock::now();
-  auto stats = membership_.live_member_stats();
-  ++samples_;
-  static const std::uint64_t page_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-  std::uint64_t rss = 0;
-  for (const auto& st : stats) rss += st.rss_pages * page_bytes;
-  peak_memory_bytes_ = std::max(peak_memory_bytes_, rss);
-  std::uint64_t cpu_usec = accumulate_cpu(stats);
+TreeUsage WatchdogLimiter::with_enforcement(TreeUsage usage) const {
+  usage.memory_peak_bytes = peak_memory_bytes_;
+  usage.cpu_ceiling_cores = options_.ceilings.cpu_cores;
+  usage.memory_ceiling_bytes = options_.ceilings.memory_max_bytes;
+  if (duty_) {
+    usage.cpu_nr_throttled = duty_->held_periods();
+    usage.cpu_throttled_usec = duty_->held_usec();
+  }
+  return usage;
+}
 
-  if (options_.ceilings.memory_max_bytes && rss > *options_.ceilings.memory_max_bytes && !memory_breached_) {
+void WatchdogLimiter::tick() {
+  if (enforcing_) take_sample();
+}
+
+TreeUsage WatchdogLimiter::take_sample() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto stats = membership_.live_member_stats();
+  ++samples_;
+  TreeUsage usage = usage_of(stats);
+  usage.cpu_usec = accumulate_cpu(stats);  // monotonic: processes that ended keep their share
+  peak_memory_bytes_ = std::max(peak_memory_bytes_, usage.memory_bytes);
+  usage = with_enforcement(std::move(usage));
+
+  if (options_.ceilings.memory_max_bytes && usage.memory_bytes > *options_.ceilings.memory_max_bytes &&
+      !memory_breached_) {
     memory_breached_ = true;
     stop_enforcing();  // the tree is about to be stopped: never leave it held
     Breach breach;
@@ -131,18 +161,20 @@ void WatchdogLimiter::tick() {
     breach.grace = options_.memory_grace;
     breach.message = fmt::format("memory ceiling: the tree used {} of its {} ceiling; stopping it (SIGTERM, SIGKILL "
                                  "after {})",
-                                 config::format_bytes(rss), config::format_bytes(breach.ceiling),
+                                 config::format_bytes(usage.memory_bytes), config::format_bytes(breach.ceiling),
                                  config::format_duration(options_.memory_grace));
-    report_breach(breach);
-    return;
+    // Reported from the event loop: this sample may have been taken inside the monitor's check.
+    boost::asio::post(tick_timer_.get_executor(), [this, breach] { report_breach(breach); });
+    return usage;
   }
 
+  bool cpu_held = false;
   if (duty_) {
-    auto run = duty_->next_run(now, cpu_usec);
-    if (run >= duty_->period()) {
-      if (held_) release_hold();
-    } else {
-      if (held_) release_hold();
+    auto run = duty_->next_run(now, usage.cpu_usec);
+    if (held_) release_hold();
+    hold_timer_.cancel();
+    if (run < duty_->period()) {
+      cpu_held = true;
       if (run.count() <= 0) {
         hold();
       } else {
@@ -153,10 +185,14 @@ void WatchdogLimiter::tick() {
       }
     }
   }
-  tick_timer_.expires_at(now + options_.interval);
+  const bool hurry = publish_sample(usage, now);
+  auto delay = cadence_.next(now, usage.memory_bytes, usage.cpu_usec, cpu_held);
+  if (hurry) delay = std::min<std::chrono::microseconds>(delay, options_.interval);
+  tick_timer_.expires_at(now + delay);
   tick_timer_.async_wait([this](const boost::system::error_code& error) {
     if (!error) tick();
   });
+  return usage;
 }
 
 bool WatchdogLimiter::root_owns_terminal() const {
@@ -208,16 +244,11 @@ void WatchdogLimiter::cancel() {
 }
 
 TreeUsage WatchdogLimiter::sample() {
+  // While enforcing, the monitor's sample is a watchdog sample too (and moves the next tick).
+  if (enforcing_) return take_sample();
   TreeUsage usage = ProcessTreeLimiter::sample();
   peak_memory_bytes_ = std::max(peak_memory_bytes_, usage.memory_bytes);
-  usage.memory_peak_bytes = peak_memory_bytes_;
-  usage.cpu_ceiling_cores = options_.ceilings.cpu_cores;
-  usage.memory_ceiling_bytes = options_.ceilings.memory_max_bytes;
-  if (duty_) {
-    usage.cpu_nr_throttled = duty_->held_periods();
-    usage.cpu_throttled_usec = duty_->held_usec();
-  }
-  return usage;
+  return with_enforcement(std::move(usage));
 }
 
 void WatchdogLimiter::release() {

@@ -27,14 +27,6 @@ std::string metric_title(const std::string& metric) {
   return metric;
 }
 
-std::string describe(const ConditionChange& change) {
-  if (change.metric.starts_with("disk:"))
-    return fmt::format("disk {} {:.0f}% used ({} at {:.0f}%)", change.metric.substr(5), change.value_percent,
-                       change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
-  return fmt::format("{} at {:.0f}% of the ceiling ({} at {:.0f}%)", change.metric, change.value_percent,
-                     change.to == ConditionState::ok ? "back under" : to_string(change.to), change.threshold_percent);
-}
-
 }  // namespace
 
 Monitor::HeavyPhase& Monitor::HeavyPhase::operator=(HeavyPhase&& other) noexcept {
@@ -160,7 +152,34 @@ void Monitor::arm(SteadyTime at) {
 
 void Monitor::schedule(SteadyTime now) {
   if (stopped_) return;
-  arm(now + settings_.intervals[progressive_.level()].check_interval);
+  auto interval = settings_.intervals[progressive_.level()].check_interval;
+  // A reading over a threshold is confirmed at CRITICAL's cadence, not after a whole
+  // interval of the level (CPU and memory come from the limiter's samples when it streams).
+  const bool confirm = streamed_ ? thresholds_.wants_confirmation({"disk:"})
+                                 : thresholds_.wants_confirmation({"cpu", "memory", "disk:"});
+  if (confirm) interval = std::min(interval, settings_.intervals[Level::critical].check_interval);
+  arm(now + interval);
+}
+
+void Monitor::follow_samples(limits::Limiter& limiter) {
+  // The limiter may outlive the monitor (or die first): the listener holds only a token.
+  limiter.on_sample([this, alive = std::weak_ptr<bool>(alive_)](const limits::TreeUsage& usage, SteadyTime at) {
+    return !alive.expired() && observe_tree(usage, at);
+  });
+}
+
+bool Monitor::observe_tree(const limits::TreeUsage& usage, SteadyTime now) {
+  if (stopped_ || !sampler_) return false;
+  streamed_ = true;
+  feed_thresholds(sampler_->read(usage, now), now);
+  return thresholds_.wants_confirmation({"cpu", "memory"});
+}
+
+void Monitor::feed_thresholds(const TreeReading& reading, SteadyTime now) {
+  if (reading.cpu_percent_of_ceiling)
+    if (auto change = thresholds_.update("cpu", *reading.cpu_percent_of_ceiling)) apply(*change, now);
+  if (reading.memory_percent_of_ceiling)
+    if (auto change = thresholds_.update("memory", *reading.memory_percent_of_ceiling)) apply(*change, now);
 }
 
 void Monitor::check() {
@@ -168,6 +187,7 @@ void Monitor::check() {
   const std::uint64_t cpu_start_nsec = thread_cpu_nsec();
   const SteadyTime now = Clock::now();
   ++checks_;
+  streamed_ = false;
   Snapshot snapshot = sampler_->sample(now, std::chrono::system_clock::now(), progressive_.level());
 
   const Level level = progressive_.level();
@@ -200,10 +220,12 @@ void Monitor::check() {
   if (snapshot.cpu_percent_of_core && (!peak_cpu_percent_ || *snapshot.cpu_percent_of_core > *peak_cpu_percent_))
     peak_cpu_percent_ = snapshot.cpu_percent_of_core;
 
-  if (snapshot.cpu_percent_of_ceiling)
-    if (auto change = thresholds_.update("cpu", *snapshot.cpu_percent_of_ceiling)) apply(*change, now);
-  if (snapshot.memory_ceiling_bytes > 0)
-    if (auto change = thresholds_.update("memory", snapshot.memory_percent_of_ceiling)) apply(*change, now);
+  // With a streaming limiter this check's sample already went through observe_tree().
+  if (!streamed_) {
+    TreeReading reading{snapshot.cpu_percent_of_ceiling, std::nullopt};
+    if (snapshot.memory_ceiling_bytes > 0) reading.memory_percent_of_ceiling = snapshot.memory_percent_of_ceiling;
+    feed_thresholds(reading, now);
+  }
   for (const auto& disk : snapshot.disks)
     if (auto change = thresholds_.update("disk:" + disk.path, disk.used_percent)) apply(*change, now);
   announce(progressive_.observe(now, snapshot.cpu_percent_of_core));
@@ -262,7 +284,8 @@ void Monitor::apply(const ConditionChange& change, SteadyTime now) {
                             {"from", to_string(change.from)},
                             {"to", to_string(change.to)},
                             {"value_percent", change.value_percent},
-                            {"threshold_percent", change.threshold_percent}};
+                            {"threshold_percent", change.threshold_percent},
+                            {"threshold", to_string(change.threshold)}};
   if (change.to == ConditionState::ok) {
     run_.log.info("monitor", "condition.cleared", text, context);
     resolve_both();

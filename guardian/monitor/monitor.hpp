@@ -60,6 +60,11 @@ class Monitor {
   /// `is_root` names the processes guardian started itself (the command, each server's
   /// root), which the protector never touches. The first check runs at once.
   void watch(Sampler::TreeSource tree, process::TreeMembership members, ProcessWalker::IsRoot is_root);
+  /// A limiter that samples on its own schedule (the watchdog) hands its samples to the
+  /// monitor's CPU and memory thresholds, which then read them instead of the checks' own:
+  /// a breach is seen at the limiter's cadence, not the level's. For a run whose whole tree
+  /// is that limiter's (the thresholds read what it samples).
+  void follow_samples(limits::Limiter& limiter);
   /// Stops sampling (the tree has ended); queries keep answering with what was seen.
   void stop();
 
@@ -105,6 +110,10 @@ class Monitor {
 
  private:
   void check();
+  /// A sample the limiter took (the watchdog's): the CPU and memory thresholds read it.
+  /// Returns true when the next sample should come soon (a reading to confirm).
+  bool observe_tree(const limits::TreeUsage& usage, SteadyTime now);
+  void feed_thresholds(const TreeReading& reading, SteadyTime now);
   void schedule(SteadyTime now);
   void arm(SteadyTime at);
   void announce(const std::optional<LevelChange>& change);
@@ -130,6 +139,8 @@ class Monitor {
   ProcessActions actions_;
   boost::asio::steady_timer timer_;
   std::optional<Sampler> sampler_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for follow_samples' listener
+  bool streamed_ = false;  // the limiter handed the last sample to observe_tree()
   std::optional<ProcessWalker> walker_;
   SteadyTime started_at_;
   SteadyTime armed_for_{};

@@ -32,8 +32,8 @@ Snapshot Sampler::sample(SteadyTime now, WallTime wall, Level level) {
 
   bool enforced = usage.cpu_ceiling_cores || usage.memory_ceiling_bytes;
   s.ceiling_source = enforced ? "limiter" : "machine";
-  s.cpu_ceiling_cores = usage.cpu_ceiling_cores.value_or(machine_cores_);
-  s.memory_ceiling_bytes = usage.memory_ceiling_bytes.value_or(machine_memory_bytes_.value_or(0));
+  s.cpu_ceiling_cores = cpu_ceiling_of(usage);
+  s.memory_ceiling_bytes = memory_ceiling_of(usage);
   if (s.memory_ceiling_bytes > 0)
     s.memory_percent_of_ceiling = 100.0 * static_cast<double>(s.memory_bytes) / static_cast<double>(s.memory_ceiling_bytes);
 
@@ -71,6 +71,24 @@ Snapshot Sampler::sample(SteadyTime now, WallTime wall, Level level) {
     if (auto disk = disk_usage(path, error)) s.disks.push_back(std::move(*disk));
   }
   return s;
+}
+
+TreeReading Sampler::read(const limits::TreeUsage& usage, SteadyTime now) {
+  TreeReading reading;
+  if (!machine_memory_bytes_ && !usage.memory_ceiling_bytes)
+    if (auto host_memory = host_.memory()) machine_memory_bytes_ = host_memory->total_bytes;
+  if (const auto ceiling = memory_ceiling_of(usage); ceiling > 0)
+    reading.memory_percent_of_ceiling = 100.0 * static_cast<double>(usage.memory_bytes) / static_cast<double>(ceiling);
+  const double cores = cpu_ceiling_of(usage);
+  if (last_read_cpu_usec_ && last_read_time_ && now > *last_read_time_ && cores > 0) {
+    const auto elapsed_usec = std::chrono::duration_cast<std::chrono::microseconds>(now - *last_read_time_).count();
+    const double used_usec =
+        usage.cpu_usec >= *last_read_cpu_usec_ ? static_cast<double>(usage.cpu_usec - *last_read_cpu_usec_) : 0.0;
+    reading.cpu_percent_of_ceiling = 100.0 * used_usec / static_cast<double>(elapsed_usec) / cores;
+  }
+  last_read_cpu_usec_ = usage.cpu_usec;
+  last_read_time_ = now;
+  return reading;
 }
 
 }  // namespace guardian::monitor

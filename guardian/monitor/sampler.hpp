@@ -23,12 +23,21 @@ struct SamplerOptions {
   bool host_pressure = true;                 // read /proc/pressure/* when the tree has no PSI of its own
 };
 
+/// The tree in % of its ceilings, from one sample of it (what the thresholds watch).
+struct TreeReading {
+  std::optional<double> cpu_percent_of_ceiling;  // empty for the first sample (no rate yet)
+  std::optional<double> memory_percent_of_ceiling;
+};
+
 class Sampler {
  public:
   using TreeSource = std::function<limits::TreeUsage()>;
   Sampler(TreeSource tree, SamplerOptions options);
 
   Snapshot sample(SteadyTime now, WallTime wall, Level level);
+  /// A sample the limiter took on its own (Limiter::on_sample), as a reading: its CPU rate is
+  /// over the time since the previous such sample, not since the previous snapshot.
+  TreeReading read(const limits::TreeUsage& usage, SteadyTime now);
 
   const HostReader& host() const { return host_; }
 
@@ -41,6 +50,13 @@ class Sampler {
   std::optional<std::uint64_t> last_cpu_usec_;
   std::optional<SteadyTime> last_time_;
   std::optional<CpuTimes> last_host_cpu_;
+  std::optional<std::uint64_t> last_read_cpu_usec_;
+  std::optional<SteadyTime> last_read_time_;
+
+  double cpu_ceiling_of(const limits::TreeUsage& usage) const { return usage.cpu_ceiling_cores.value_or(machine_cores_); }
+  std::uint64_t memory_ceiling_of(const limits::TreeUsage& usage) const {
+    return usage.memory_ceiling_bytes.value_or(machine_memory_bytes_.value_or(0));
+  }
 };
 
 }  // namespace guardian::monitor

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace guardian::monitor {
 
 std::string_view to_string(ConditionState state) {
@@ -25,6 +27,8 @@ ThresholdTracker::ThresholdTracker(std::string metric, Thresholds thresholds, Th
 }
 
 std::optional<ConditionChange> ThresholdTracker::update(double value) {
+  last_rise_ = value - last_value_;
+  last_value_ = value;
   auto streak = [](int& counter, bool holds) { counter = holds ? counter + 1 : 0; };
   streak(above_warning_, value >= thresholds_.warning_percent);
   streak(above_critical_, value >= thresholds_.critical_percent);
@@ -35,24 +39,47 @@ std::optional<ConditionChange> ThresholdTracker::update(double value) {
 
   const int n = policy_.persistence_checks;
   ConditionState next = state_;
-  double crossed = 0;
+  ConditionState crossed = ConditionState::warning;
   if (state_ != ConditionState::critical && above_critical_ >= n) {
     next = ConditionState::critical;
-    crossed = thresholds_.critical_percent;
+    crossed = ConditionState::critical;
   } else if (state_ == ConditionState::ok && above_warning_ >= n) {
     next = ConditionState::warning;
-    crossed = thresholds_.warning_percent;
   } else if (state_ == ConditionState::critical && below_critical_ >= n) {
+    // Straight back to normal leaves both behind: the warning one is the one that says so.
     next = below_warning_ >= n ? ConditionState::ok : ConditionState::warning;
-    crossed = thresholds_.critical_percent;
+    crossed = next == ConditionState::ok ? ConditionState::warning : ConditionState::critical;
   } else if (state_ == ConditionState::warning && below_warning_ >= n) {
     next = ConditionState::ok;
-    crossed = thresholds_.warning_percent;
   }
   if (next == state_) return std::nullopt;
-  ConditionChange change{metric_, state_, next, value, crossed};
+  const double crossed_percent =
+      crossed == ConditionState::critical ? thresholds_.critical_percent : thresholds_.warning_percent;
+  ConditionChange change{metric_, state_, next, value, crossed_percent, crossed};
   state_ = next;
   return change;
+}
+
+bool ThresholdTracker::wants_confirmation() const {
+  if (state_ != ConditionState::critical && above_critical_ > 0) return true;
+  if (state_ == ConditionState::ok && above_warning_ > 0) return true;
+  return state_ != ConditionState::critical && last_rise_ >= thresholds_.critical_percent / 4;
+}
+
+bool ThresholdSet::wants_confirmation(std::initializer_list<std::string_view> metrics) const {
+  for (const auto& [name, tracker] : trackers_)
+    for (auto metric : metrics)
+      if (std::string_view(name).starts_with(metric) && tracker.wants_confirmation()) return true;
+  return false;
+}
+
+std::string describe(const ConditionChange& change) {
+  const bool rise = change.to > change.from;
+  const std::string crossed = fmt::format("{} the {} threshold, {:.0f}%", rise ? "over" : "back under",
+                                          to_string(change.threshold), change.threshold_percent);
+  if (change.metric.starts_with("disk:"))
+    return fmt::format("disk {} {:.0f}% used ({})", change.metric.substr(5), change.value_percent, crossed);
+  return fmt::format("{} at {:.0f}% of the ceiling ({})", change.metric, change.value_percent, crossed);
 }
 
 void ThresholdSet::define(const std::string& metric_prefix, Thresholds thresholds) {

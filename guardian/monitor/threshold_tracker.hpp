@@ -4,9 +4,11 @@
 // only rises after N consecutive readings past a threshold (one spike is not an alert)
 // and only falls after N consecutive readings below the threshold minus a hysteresis
 // margin (a value hovering at the threshold does not flap).
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "guardian/monitor/progressive_monitor.hpp"
 
@@ -33,7 +35,12 @@ struct ConditionChange {
   ConditionState to = ConditionState::ok;
   double value_percent = 0;
   double threshold_percent = 0;  // the threshold crossed (for a fall: the one left behind)
+  ConditionState threshold = ConditionState::warning;  // which one that is
 };
+
+/// "cpu at 70% of the ceiling (back under the critical threshold, 90%)": the value and the
+/// threshold it crossed, named (a step from critical to warning names the critical one).
+std::string describe(const ConditionChange& change);
 
 /// One metric.
 class ThresholdTracker {
@@ -45,6 +52,11 @@ class ThresholdTracker {
 
   ConditionState state() const { return state_; }
   const std::string& metric() const { return metric_; }
+  /// Whether the next reading should come soon: the last reading crossed a threshold the
+  /// condition has not reached yet (it needs confirming), or rose by a quarter of the critical
+  /// threshold at once (a breach starting in the middle of a sampling window shows only in
+  /// part; the next, full window decides).
+  bool wants_confirmation() const;
   const Thresholds& thresholds() const { return thresholds_; }
 
  private:
@@ -56,6 +68,8 @@ class ThresholdTracker {
   int above_critical_ = 0;  // consecutive readings >= critical
   int below_warning_ = 0;   // consecutive readings < warning - hysteresis
   int below_critical_ = 0;  // consecutive readings < critical - hysteresis
+  double last_value_ = 0;
+  double last_rise_ = 0;     // the last reading minus the one before
 };
 
 /// Every metric the monitor watches, created on first reading.
@@ -67,6 +81,8 @@ class ThresholdSet {
   /// `metric` is "cpu", "memory" or "disk:<path>"; its thresholds are those of its prefix.
   std::optional<ConditionChange> update(const std::string& metric, double value_percent);
   const std::map<std::string, ThresholdTracker>& trackers() const { return trackers_; }
+  /// Whether any metric whose name starts with one of `metrics` wants its next reading soon.
+  bool wants_confirmation(std::initializer_list<std::string_view> metrics) const;
 
  private:
   ThresholdPolicy policy_;

@@ -1,5 +1,7 @@
 #include "guardian/plugins/config_schema.hpp"
 
+#include "guardian/config/suggest.hpp"
+
 #include <fmt/format.h>
 
 namespace guardian::plugins {
@@ -104,6 +106,12 @@ bool parse_config_schema(std::string_view schema_json, ConfigSchema& schema, std
     if (entry.contains("description") && entry["description"].is_string()) {
       key.description = entry["description"].get<std::string>();
     }
+    // value("required", false) would throw on a non-boolean (found by fuzz_plugin_config).
+    if (entry.contains("required") && !entry["required"].is_boolean()) {
+      error = fmt::format("its config schema gives key '{}' a \"required\" that is not true or false: {}", key.key,
+                          safe_dump(entry["required"]));
+      return false;
+    }
     key.required = entry.value("required", false);
     schema.keys.push_back(std::move(key));
   }
@@ -124,7 +132,12 @@ bool validate_config(const ConfigSchema& schema, const nlohmann::json& user, nlo
         if (key.key == name) spec = &key;
       }
       if (spec == nullptr) {
-        error = fmt::format("unknown key '{}' (known keys: {})", name, known_keys(schema));
+        std::vector<std::string> keys;
+        for (const auto& key : schema.keys) keys.push_back(key.key);
+        if (auto close = config::closest_match(name, keys))
+          error = fmt::format("unknown key '{}' — did you mean '{}'? (known keys: {})", name, *close, known_keys(schema));
+        else
+          error = fmt::format("unknown key '{}' (known keys: {})", name, known_keys(schema));
         return false;
       }
       if (!matches(spec->type, value)) {

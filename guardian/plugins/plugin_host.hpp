@@ -1,7 +1,11 @@
-// PluginHost: discovers, validates and runs guardian plugins, and fans events out to
-// them without ever blocking the caller (the supervisor's event loop).
+// PluginHost: the supervisor's side of the plugin host process. Plugins never run in the
+// supervisor: load() starts `guardian __plugin-host` (plugin_host_process.hpp), which drops to
+// the run's user, dlopens the plugins and runs them; events, call announcements, log lines
+// and queries travel over one socketpair (plugin_channel.hpp). A host that dies (a plugin's
+// segfault, abort, its memory limit) is a line and a PLUGIN_CRASHED alert, not the end of the
+// run: the plugin that was running is named and left out, the host is started again (once).
 //
-// Typical use by the Supervisor:
+// Typical use by the session:
 //   PluginHost host(options);
 //   host.set_query_handler([&](const json& what) { return supervisor.query(what); });
 //   for (auto& r : host.load(config["plugins"])) if (!r.ok()) warn(r.describe());
@@ -10,63 +14,62 @@
 //   host.shutdown(std::chrono::milliseconds(2000));
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_library.hpp"
-#include "guardian/plugins/plugin_worker.hpp"
+#include "guardian/plugins/plugin_channel.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
+#include "guardian/process/unique_fd.hpp"
 
 namespace guardian::plugins {
 
-struct PluginHostOptions {
-  SearchOptions search;
-  std::size_t queue_capacity = 1024;              // per plugin; overflow drops the oldest
-  std::chrono::milliseconds create_timeout{5000};  // a create() slower than this disables the plugin
-  std::chrono::milliseconds stuck_after{5000};     // a call longer than this is reported (once)
-  // Plugins loaded even without a [plugins.<name>] table (a table with enabled = false
-  // still disables them). Empty: only plugins with a table are loaded.
-  std::set<std::string> enabled_by_default;
-  // Open only the files named <plugin>.so for plugins that will be loaded (a table without
-  // enabled = false, or enabled by default). A run needs no others, and opening one means
-  // loading its libraries (libnotify pulls in GLib and GdkPixbuf: milliseconds per run).
-  // Off: every plugin found is opened and reported, as `guardian plugins` shows them.
-  bool open_only_wanted = false;
-  // Receives plugin log lines and the host's own warnings (plugin = the plugin's name).
-  // Default: "guardian: plugin <name>: <message>" on stderr.
-  HostServices::LogSink log;
+// The plugin host process died under a plugin.
+struct PluginCrash {
+  std::string plugin;        // the plugin whose call was running; empty when none was
+  int signal = 0;            // the host's fatal signal, 0 when it exited
+  int exit_code = 0;         // when it exited
+  bool plugins_disabled = false;  // the host's second crash: no plugins for the rest of the run
+  bool during_shutdown = false;   // while the plugins drained at the run's end
+  std::string describe() const;   // one line for stderr, the event log and the alert
 };
 
-struct PluginLoadResult {
-  enum class Status { loaded, disabled, refused, failed };
-  std::string name;
-  std::filesystem::path path;
-  std::string version;
-  std::uint32_t abi_major = 0;
-  Status status = Status::failed;
-  std::string message;  // refused/failed: why, and what to do next
-
-  bool ok() const { return status == Status::loaded || status == Status::disabled; }
-  std::string describe() const;  // one line for stderr / the event log
-  nlohmann::json to_json() const;
+// Whom the plugin host runs as when the supervisor is root.
+struct RunAs {
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
+// SUDO_UID/SUDO_GID when this process is root and they name another user.
+std::optional<RunAs> run_as_from_environment();
 
-std::string_view to_string(PluginLoadResult::Status status);
-
-// The event envelope every plugin receives: {"kind", "ts" (ISO 8601 UTC, ms), "run_id",
-// ...payload's members}. Kinds in use: "alert" (AlertBus makes those), "level_changed",
-// "report", "run_started", "run_finished". Payload must be an object.
-nlohmann::json make_event(std::string_view kind, const std::string& run_id,
-                          nlohmann::json payload = nlohmann::json::object(),
-                          std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+struct PluginHostOptions : PluginRunnerOptions {
+  std::filesystem::path program;  // guardian's executable; empty: /proc/self/exe
+  // The host's own address-space limit (RLIMIT_AS): a plugin allocating without bound
+  // kills the host, not the machine. 0: none. Threads reserve 64 MiB malloc arenas and
+  // 8 MiB stacks of address space, so this is far above what the plugins touch.
+  std::uint64_t memory_limit_bytes = std::uint64_t{2} << 30;
+  std::optional<RunAs> run_as;  // empty: run_as_from_environment()
+  std::chrono::milliseconds start_timeout{10000};  // start, discover and validate
+  std::chrono::milliseconds query_timeout{2000};   // a plugin's query() waits at most this
+  std::size_t channel_capacity = 4096;  // events waiting for the socket; overflow drops the oldest
+  std::size_t replay_capacity = 1024;   // recent events re-sent to the plugins a restarted host runs
+  // Told on the channel thread when the host died under the plugins (after it was restarted).
+  std::function<void(const PluginCrash&)> on_crash;
+};
 
 class PluginHost {
  public:
@@ -77,45 +80,48 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  // Answers plugins' query() calls ({"what": "status"|"snapshots"|"alerts"|...}); may be
-  // set or replaced at any time. Called on plugin threads: it must be thread-safe.
+  // Answers plugins' query() calls; called on the channel thread (never the event loop).
   void set_query_handler(QueryHandler handler);
 
-  // plugins_config: {"<name>": {"enabled": bool, "path": "/x.so" (optional), ...plugin keys}}.
-  // Discovers plugins, validates each table against the plugin's schema, creates the
-  // enabled ones on their worker threads. One result per discovered or configured plugin.
-  // Call once.
+  // Starts the host process, which discovers the plugins and validates each table against
+  // its schema; returns one result per discovered or configured plugin once validation is
+  // done. The valid plugins' create() runs afterwards in the host, in parallel with the
+  // caller (a create that fails is logged). Call once.
   std::vector<PluginLoadResult> load(const nlohmann::json& plugins_config);
+  // The first half of load(): starts the host and hands it the configuration without
+  // waiting, so it opens the plugins while the caller sets up the rest of the run; the
+  // load() that follows (with the same configuration) only waits. Starts no thread.
+  void launch(const nlohmann::json& plugins_config);
 
-  // Hands the event to every loaded plugin's queue. Never blocks (a short mutex per
-  // plugin); a full queue drops its oldest event. Serializes once.
+  // Queues the event for the host. Never blocks (a short mutex); a full queue drops its oldest.
   void publish(const nlohmann::json& event);
 
-  // Names of running plugins.
+  // Plugins the host runs now.
   std::vector<std::string> loaded_plugins() const;
-
-  // {"<name>": {queued, delivered, errors, exceptions, dropped, calls, mean_call_us, max_call_us, busy_ms}}
+  // The plugins' counters as the host last reported them (at shutdown).
   nlohmann::json stats() const;
+  // [{name, state: running|crashed|failed|stopped, signal?}] for report.json.
+  nlohmann::json report_section() const;
+  // True for the pids of plugin host processes (now and before a restart): they are
+  // guardian's own, never part of the supervised tree, never reaped by the orphan reaper.
+  std::function<bool(pid_t)> host_pids() const;
 
-  // Stops accepting events, lets every plugin drain and destroy within drain_timeout
-  // (all plugins in parallel). Returns the names of plugins that did not finish in time
-  // (they are abandoned and reported). Idempotent.
+  // Lets every plugin drain within drain_timeout and the host end. Returns the plugins
+  // that did not finish in time. Idempotent.
   std::vector<std::string> shutdown(std::chrono::milliseconds drain_timeout = std::chrono::milliseconds(2000));
 
  private:
-  void watchdog_loop();
+  struct Shared;  // what the channel thread and the callers share, under one mutex
+  bool spawn(const nlohmann::json& plugins_config, std::string& error);
+  void channel_loop();
+  bool pump(bool& host_gone);
+  void handle_line(const std::string& line);
+  void host_ended();
   void log(const std::string& plugin, int level, const std::string& message) const;
 
   PluginHostOptions options_;
-  std::shared_ptr<HostServices> services_;
-  mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<PluginWorker>> workers_;
-  bool shut_down_ = false;
-
-  std::mutex watchdog_mutex_;
-  std::condition_variable watchdog_cv_;
-  bool watchdog_stop_ = false;
-  std::thread watchdog_;
+  std::shared_ptr<Shared> shared_;
+  std::thread channel_;
 };
 
 }  // namespace guardian::plugins

@@ -29,6 +29,16 @@ void HostServices::set_log_sink(LogSink sink) {
   log_ = std::move(sink);
 }
 
+void HostServices::set_call_observer(CallObserver observer) { calls_ = std::move(observer); }
+
+void HostServices::call_starting(const std::string& plugin, std::uint64_t seq) const {
+  if (calls_) calls_(plugin, seq, true);
+}
+
+void HostServices::call_ended(const std::string& plugin, std::uint64_t seq) const {
+  if (calls_) calls_(plugin, seq, false);
+}
+
 void HostServices::log(const std::string& plugin, int level, const std::string& message) const {
   // Held while logging, so detach() waits for a sink call in progress.
   std::lock_guard lock(mutex_);
@@ -71,7 +81,11 @@ struct PluginWorker::State {
   std::mutex mutex;
   std::condition_variable wake;          // worker: events or stop
   std::condition_variable created_cv;    // starter: create() finished
-  std::deque<std::shared_ptr<const std::string>> queue;
+  struct Queued {
+    std::shared_ptr<const std::string> text;
+    std::uint64_t seq = 0;
+  };
+  std::deque<Queued> queue;
   bool stopping = false;
   bool abandoned = false;  // start() gave up waiting for create()
   bool create_done = false;
@@ -134,6 +148,7 @@ void run_worker(const std::shared_ptr<PluginWorker::State>& state, const std::st
   std::string error;
   try {
     char* error_text = nullptr;
+    state->services->call_starting(state->name, 0);
     self = state->api->create(&state->host, config_json.c_str(), &error_text);
     error = state->take_string(error_text);
     if (self == nullptr && error.empty()) error = "create() returned no instance and no reason";
@@ -144,6 +159,7 @@ void run_worker(const std::shared_ptr<PluginWorker::State>& state, const std::st
     self = nullptr;
     error = "create() threw through the C ABI (a plugin bug)";
   }
+  state->services->call_ended(state->name, 0);  // also after a throw
   bool abandoned = false;
   {
     std::lock_guard lock(state->mutex);
@@ -155,7 +171,7 @@ void run_worker(const std::shared_ptr<PluginWorker::State>& state, const std::st
 
   if (self != nullptr && !abandoned) {
     for (;;) {
-      std::shared_ptr<const std::string> event;
+      PluginWorker::State::Queued event;
       {
         std::unique_lock lock(state->mutex);
         state->wake.wait(lock, [&] { return state->stopping || !state->queue.empty(); });
@@ -170,7 +186,8 @@ void run_worker(const std::shared_ptr<PluginWorker::State>& state, const std::st
       bool threw = false;
       try {
         char* error_text = nullptr;
-        rc = state->api->on_event(self, event->c_str(), &error_text);
+        state->services->call_starting(state->name, event.seq);
+        rc = state->api->on_event(self, event.text->c_str(), &error_text);
         call_error = state->take_string(error_text);
       } catch (const std::exception& e) {
         threw = true;
@@ -179,6 +196,7 @@ void run_worker(const std::shared_ptr<PluginWorker::State>& state, const std::st
         threw = true;
       }
       const std::int64_t took = now_ns() - start;
+      state->services->call_ended(state->name, event.seq);  // also after a throw
       state->call_started_ns.store(0);
       if (state->reported_call_ns.exchange(0) == start) {
         state->log(GUARDIAN_LOG_WARNING, fmt::format("on_event returned after {:.1f} s", took / 1e9));
@@ -213,10 +231,12 @@ void run_worker(const std::shared_ptr<PluginWorker::State>& state, const std::st
   }
   if (self != nullptr) {
     try {
+      state->services->call_starting(state->name, 0);
       state->api->destroy(self);
     } catch (...) {
       state->log(GUARDIAN_LOG_ERROR, "destroy() threw through the C ABI (a plugin bug)");
     }
+    state->services->call_ended(state->name, 0);
   }
   {
     std::lock_guard lock(state->mutex);
@@ -267,7 +287,7 @@ std::string PluginWorker::start(const std::string& config_json, std::chrono::mil
   return {};
 }
 
-bool PluginWorker::enqueue(std::shared_ptr<const std::string> event) {
+bool PluginWorker::enqueue(std::shared_ptr<const std::string> event, std::uint64_t seq) {
   bool dropped = false;
   bool was_empty = false;
   std::uint64_t total_dropped = 0;
@@ -280,7 +300,7 @@ bool PluginWorker::enqueue(std::shared_ptr<const std::string> event) {
       total_dropped = ++state_->stats.dropped;
     }
     was_empty = state_->queue.empty();
-    state_->queue.push_back(std::move(event));
+    state_->queue.push_back({std::move(event), seq});
   }
   // The worker only sleeps on an empty queue (checked under the mutex), so only the
   // empty -> non-empty transition needs a wake-up: saves a futex call per event in bursts.

@@ -25,8 +25,15 @@ namespace guardian::plugins {
 struct HostServices {
   using LogSink = std::function<void(const std::string& plugin, int level, const std::string& message)>;
   using QueryHandler = std::function<nlohmann::json(const nlohmann::json& what)>;
+  // Told before and after every call into a plugin (create, on_event, destroy; seq is the
+  // event's sequence number, 0 for the others): the plugin host process announces each call
+  // to the supervisor, so a crash can be pinned on the plugin that was running.
+  using CallObserver = std::function<void(const std::string& plugin, std::uint64_t seq, bool starting)>;
 
   void set_log_sink(LogSink sink);
+  void set_call_observer(CallObserver observer);
+  void call_starting(const std::string& plugin, std::uint64_t seq) const;
+  void call_ended(const std::string& plugin, std::uint64_t seq) const;
   void set_query_handler(QueryHandler handler);
   void log(const std::string& plugin, int level, const std::string& message) const;
   nlohmann::json query(const nlohmann::json& what) const;
@@ -38,6 +45,7 @@ struct HostServices {
   mutable std::mutex mutex_;
   LogSink log_;
   QueryHandler query_;
+  CallObserver calls_;  // set once before plugins start; read without the mutex
 };
 
 struct WorkerStats {
@@ -67,8 +75,8 @@ class PluginWorker {
   std::string start(const std::string& config_json, std::chrono::milliseconds timeout);
 
   // Never blocks beyond a short mutex hold; drops the oldest event when full.
-  // Returns false when an event had to be dropped.
-  bool enqueue(std::shared_ptr<const std::string> event);
+  // Returns false when an event had to be dropped. seq is passed on to the call observer.
+  bool enqueue(std::shared_ptr<const std::string> event, std::uint64_t seq = 0);
 
   // Stops accepting events, lets the worker drain its queue and destroy the instance,
   // and waits until deadline. Returns false if the worker did not finish in time (it is

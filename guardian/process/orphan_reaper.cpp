@@ -1,5 +1,7 @@
 #include "guardian/process/orphan_reaper.hpp"
 
+#include <algorithm>
+
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +39,8 @@ std::size_t OrphanReaper::reap_now() {
   std::size_t reaped = 0;
   for (pid_t child : proc_.children(::getpid())) {
     if (owned_.count(child)) continue;
+    if (std::any_of(owned_when_.begin(), owned_when_.end(), [child](const auto& owned) { return owned(child); }))
+      continue;
     int status = 0;
     if (::waitpid(child, &status, WNOHANG) == child) ++reaped;
   }

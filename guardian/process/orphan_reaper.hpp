@@ -6,7 +6,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <functional>
 #include <set>
+#include <vector>
 
 #include "guardian/process/proc_tree.hpp"
 
@@ -22,6 +24,8 @@ class OrphanReaper {
 
   void own(pid_t pid) { owned_.insert(pid); }
   void disown(pid_t pid) { owned_.erase(pid); }
+  /// Children this says are waited for elsewhere (the plugin host, whose pid changes).
+  void own_when(std::function<bool(pid_t)> owned) { owned_when_.push_back(std::move(owned)); }
 
   /// Reaps every adopted child that has exited; returns how many.
   std::size_t reap_now();
@@ -33,6 +37,7 @@ class OrphanReaper {
   boost::asio::signal_set sigchld_;
   ProcFs proc_;
   std::set<pid_t> owned_;
+  std::vector<std::function<bool(pid_t)>> owned_when_;
   std::size_t reaped_total_ = 0;
   bool running_ = false;
 };

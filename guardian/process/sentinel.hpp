@@ -2,16 +2,30 @@
 // A tiny process forked at start-up that outlives guardian for one purpose: if guardian
 // dies without a goodbye (SIGKILL, a crash), it kills everything guardian supervised —
 // the process groups it was told about, the cgroups (cgroup.kill), and every process that
-// carries the run's environment marker (escapees). PR_SET_PDEATHSIG alone would only
-// take the direct child.
+// carries the run's environment marker (escapees) — then undoes what guardian changed in the
+// cgroup hierarchy. PR_SET_PDEATHSIG alone would only take the direct child.
 #include <sys/types.h>
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "guardian/process/unique_fd.hpp"
 
 namespace guardian::process {
+
+/// One step of what the sentinel undoes after killing a run's cgroups, so a SIGKILLed guardian
+/// leaves the hierarchy as it found it (its parent can take processes again).
+struct UndoStep {
+  enum class Kind {
+    remove_tree,  // rmdir `path` and every cgroup below it, bottom-up, retried while its processes die
+    write,        // write `value` to the file `path` (e.g. "-cpu -memory" to cgroup.subtree_control)
+    move_self,    // write the sentinel's own pid to the cgroup.procs file `path`
+  };
+  Kind kind = Kind::remove_tree;
+  std::string path;
+  std::string value;
+};
 
 class Sentinel {
  public:
@@ -34,7 +48,9 @@ class Sentinel {
 
   void watch_group(pid_t pgid);
   void watch_cgroup_kill_file(const std::string& path);
-  /// Normal end: the sentinel exits quietly; waits for it.
+  /// After the kills, these steps run in order (each once; a failed step does not stop the rest).
+  void undo_on_death(const std::vector<UndoStep>& steps);
+  /// Normal end: the sentinel exits quietly (on its own time: not waited for).
   void dismiss();
   pid_t pid() const { return pid_; }
 

@@ -16,6 +16,7 @@ TreeMembership::TreeMembership(const TreeMembership& other)
       marker_entry_(other.marker_entry_),
       root_(other.root_),
       excluded_(other.excluded_),
+      helpers_(other.helpers_),
       claim_unmarked_(other.claim_unmarked_),
       cache_(std::make_shared<Cache>(proc_)) {}
 
@@ -25,7 +26,10 @@ TreeMembership& TreeMembership::operator=(const TreeMembership& other) {
 }
 
 std::vector<ProcStat> TreeMembership::walk(ProcFileCache* cache) const {
-  auto is_excluded = [this](pid_t pid) { return std::find(excluded_.begin(), excluded_.end(), pid) != excluded_.end(); };
+  auto is_excluded = [this](pid_t pid) {
+    return std::find(excluded_.begin(), excluded_.end(), pid) != excluded_.end() ||
+           std::any_of(helpers_.begin(), helpers_.end(), [pid](const auto& is_helper) { return is_helper(pid); });
+  };
   // Walk guardian's own subtree: as subreaper, every process the command ever started is
   // in it, whatever it did to its group or session.
   std::vector<pid_t> supervisor_children;

@@ -4,6 +4,7 @@
 // carry the command's environment marker.
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,6 +29,9 @@ class TreeMembership {
   pid_t root() const { return root_; }
   /// Never count these subtrees (the sentinel, other commands' roots).
   void exclude_subtree(pid_t pid) { excluded_.push_back(pid); }
+  /// Never count the subtrees of processes this says are guardian's own helpers (the plugin
+  /// host, whose pid changes when it is restarted).
+  void exclude_subtrees_of(std::function<bool(pid_t)> is_helper) { helpers_.push_back(std::move(is_helper)); }
   /// Also claim adopted orphans without the marker (for the run's last sweep, where
   /// everything under guardian goes).
   void claim_unmarked_orphans(bool claim) { claim_unmarked_ = claim; }
@@ -46,6 +50,7 @@ class TreeMembership {
   std::string marker_entry_;
   pid_t root_ = -1;
   std::vector<pid_t> excluded_;
+  std::vector<std::function<bool(pid_t)>> helpers_;
   bool claim_unmarked_ = false;
 
   struct Cache {

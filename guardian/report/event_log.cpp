@@ -20,8 +20,8 @@ std::string_view to_string(Level level) {
   return "info";
 }
 
-EventLog::EventLog(const std::filesystem::path& file) : path_(file) {
-  fd_.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+EventLog::EventLog(const std::filesystem::path& file, mode_t mode) : path_(file) {
+  fd_.reset(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode));
   if (!fd_)
     throw std::system_error(errno, std::system_category(), fmt::format("opening the event log '{}'", file.string()));
 }

@@ -2,6 +2,8 @@
 // The run's structured event log: JSON Lines (ts, level, component, event, message,
 // context), one write(2) per line on an O_APPEND file, so a crash never tears a line.
 // Thread-safe: plugins log from their own threads.
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -19,7 +21,8 @@ std::string_view to_string(Level level);
 class EventLog {
  public:
   EventLog() = default;  // discards everything (before the run directory exists)
-  explicit EventLog(const std::filesystem::path& file);
+  /// Creates `file` with `mode` (a run directory's file_mode: private unless widened).
+  explicit EventLog(const std::filesystem::path& file, mode_t mode = 0600);
 
   void write(Level level, std::string_view component, std::string_view event, std::string_view message,
              nlohmann::json context = nlohmann::json::object());

@@ -1,6 +1,8 @@
 #pragma once
 // The run report (report.json): what ran, how it ended, what it used, and how it was
 // enforced — plus sections that other components add (alerts, servers, tests).
+#include <sys/types.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,9 +39,14 @@ struct RunReport {
 
   nlohmann::json to_json() const;
   /// Writes atomically (temp file + rename). Returns false with `error` on failure.
-  bool write(const std::filesystem::path& path, std::string& error) const;
+  /// Writes atomically (temp file, rename), the file created with `file_mode` (private by default).
+  bool write(const std::filesystem::path& path, std::string& error, mode_t file_mode = 0600) const;
   /// The one human line at the end.
   std::string summary_line(const std::filesystem::path& report_path) const;
 };
+
+/// Why the report cannot be written at `path` (a directory, a missing or unwritable parent),
+/// with what to do; empty if it can. For --report, checked before the run starts.
+std::optional<std::string> report_path_problem(const std::filesystem::path& path);
 
 }  // namespace guardian::report

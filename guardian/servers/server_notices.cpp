@@ -1,7 +1,9 @@
 // ServerSupervisor's notices from the lifecycle (healthy, a failed start, down, given up,
-// settled) turned into console lines, log events, the monitor's conditions and the
-// SERVER_UP / SERVER_DOWN / SERVER_SLOW (slow start) alerts, and the texts they are
-// written with (the alert context, the exit-125 message).
+// flapping, stable again, settled) turned into console lines, log events, the monitor's
+// conditions and the SERVER_UP / SERVER_DOWN / SERVER_FLAPPING / SERVER_GAVE_UP / SERVER_SLOW
+// (slow start) alerts, and the texts they are written with (the alert context, the exit-125
+// message). While a server flaps, its downs and recoveries are lines and log events only:
+// one SERVER_FLAPPING stands for them, one SERVER_UP ends it once the server is stable.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -46,7 +48,7 @@ void ServerSupervisor::healthy(const health::HealthyInfo& info) {
     if (hooks_.pulse) hooks_.pulse(alerts::Severity::warning, message);
   }
   condition("down", std::nullopt);
-  if (down_alert_active_) {
+  if (down_alert_active_ && !info.flapping) {
     down_alert_active_ = false;
     auto message = fmt::format("server '{}' is healthy again after {}", spec_.name, human_duration(info.startup_time));
     context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_up, alerts::Severity::info, spec_.name,
@@ -81,6 +83,7 @@ void ServerSupervisor::start_failed(const health::StartFailureInfo& info) {
 
 void ServerSupervisor::down(const health::DownInfo& info) {
   last_down_ = info;
+  stable_timer_.cancel();  // not stable any more (and nothing pending may outlive the run)
   std::string after = info.restart_in ? fmt::format("; restarting in {}", human_duration(*info.restart_in))
                                       : fmt::format("; not restarted (restart = {})", to_string(spec_.lifecycle.restart));
   auto message = fmt::format("server '{}' went down: {} after {} up{}{}", spec_.name, info.detail,
@@ -89,13 +92,54 @@ void ServerSupervisor::down(const health::DownInfo& info) {
   context["uptime_ms"] = info.uptime.count();
   context["restart_in_ms"] = info.restart_in ? nlohmann::json(info.restart_in->count()) : nlohmann::json();
   if (auto hint = adapters::uvicorn::down_hint(spec_.argv); !hint.empty()) context["hint"] = hint;
+  context["recent_downs"] = info.recent_downs;
+  context["flapping"] = info.flap != health::FlapDetector::Down::single;
   context_.console.error(message);
   context_.log.write(report::Level::error, "servers", "server.down", message, context);
-  context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_down, alerts::Severity::critical, spec_.name,
-                                          fmt::format("server '{}' is down", spec_.name), message, "health", context});
-  down_alert_active_ = true;
+  switch (info.flap) {
+    case health::FlapDetector::Down::single:
+      context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_down, alerts::Severity::critical, spec_.name,
+                                              fmt::format("server '{}' is down", spec_.name), message, "health",
+                                              context});
+      down_alert_active_ = true;
+      break;
+    case health::FlapDetector::Down::starts_flapping: {
+      const auto& life = spec_.lifecycle;
+      auto flapping = fmt::format(
+          "server '{}' is flapping: it went down {} times within {} (last: {} after {} up); guardian keeps "
+          "restarting it with backoff{} and sends no SERVER_DOWN or SERVER_UP for it until it has stayed up "
+          "for {}",
+          spec_.name, info.recent_downs, config::format_duration(life.flap_window), info.detail,
+          human_duration(info.uptime),
+          info.restart_in ? fmt::format(" (next in {})", human_duration(*info.restart_in)) : "",
+          config::format_duration(life.stable_uptime));
+      context["flap_downs"] = life.flap_downs;
+      context["flap_window_ms"] = life.flap_window.count();
+      context_.console.error(flapping);
+      context_.log.write(report::Level::error, "servers", "server.flapping", flapping, context);
+      context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_flapping, alerts::Severity::critical,
+                                              spec_.name, fmt::format("server '{}' is flapping", spec_.name),
+                                              flapping, "health", context});
+      break;
+    }
+    case health::FlapDetector::Down::while_flapping: break;  // the flapping alert stands for it
+  }
   condition("probe", std::nullopt);
   condition("down", alerts::Severity::critical, message);
+}
+
+void ServerSupervisor::stable_again(const health::StableInfo& info) {
+  auto message = fmt::format("server '{}' is stable again: up for {} after going down {} time(s) while flapping",
+                             spec_.name, human_duration(info.uptime), info.downs);
+  auto context = alert_context("stable");
+  context["uptime_ms"] = info.uptime.count();
+  context["downs_while_flapping"] = info.downs;
+  context_.console.info(message);
+  context_.log.info("servers", "server.stable", message, context);
+  context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_up, alerts::Severity::info, spec_.name,
+                                          fmt::format("server '{}' is stable again", spec_.name), message, "health",
+                                          context});
+  publish_state(nullptr);
 }
 
 void ServerSupervisor::gave_up(const health::GiveUpInfo& info) {
@@ -103,7 +147,7 @@ void ServerSupervisor::gave_up(const health::GiveUpInfo& info) {
   auto context = alert_context(to_string(info.reason));
   context["failed_starts"] = info.failed_starts;
   context_.log.write(report::Level::error, "servers", "server.fatal", message, context);
-  context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::critical, alerts::Severity::critical, spec_.name,
+  context_.alerts.raise(alerts::AlertSpec{alerts::AlertType::server_gave_up, alerts::Severity::critical, spec_.name,
                                           fmt::format("server '{}' given up", spec_.name), failure_message(), "health",
                                           context});
   condition("probe", std::nullopt);

@@ -27,8 +27,13 @@ void write_line(int fd, const std::string& text) {
 
 // One pipe being read. Owned by its pending read, so it outlives the ServerOutput safely.
 struct ServerOutput::Stream : std::enable_shared_from_this<ServerOutput::Stream> {
-  Stream(boost::asio::io_context& io, std::string line_prefix, int forward_to, std::shared_ptr<health::OutputRing> lines)
-      : pipe(io), prefix(std::move(line_prefix)), forward_fd(forward_to), ring(std::move(lines)) {}
+  Stream(boost::asio::io_context& io, std::string line_prefix, int forward_to, std::shared_ptr<health::OutputRing> lines,
+         std::shared_ptr<std::function<void(const std::string&)>> line_listener)
+      : pipe(io),
+        prefix(std::move(line_prefix)),
+        forward_fd(forward_to),
+        ring(std::move(lines)),
+        listener(std::move(line_listener)) {}
 
   void read() {
     pipe.async_read_some(boost::asio::buffer(buffer),
@@ -47,12 +52,14 @@ struct ServerOutput::Stream : std::enable_shared_from_this<ServerOutput::Stream>
   void emit(const std::string& line) {
     ring->add(line);
     if (forward_fd >= 0) write_line(forward_fd, prefix + line + "\n");
+    if (*listener) (*listener)(line);
   }
 
   boost::asio::readable_pipe pipe;
   std::string prefix;
   int forward_fd;
   std::shared_ptr<health::OutputRing> ring;
+  std::shared_ptr<std::function<void(const std::string&)>> listener;
   health::LineSplitter splitter;
   std::array<char, 8192> buffer{};
   bool done = false;
@@ -63,6 +70,7 @@ ServerOutput::ServerOutput(boost::asio::io_context& io, std::string name, bool f
     : io_(io), name_(std::move(name)), forward_(forward), ring_(std::make_shared<health::OutputRing>()) {}
 
 ServerOutput::~ServerOutput() {
+  *listener_ = nullptr;
   abandon();
   for (auto& stream : streams_) {
     boost::system::error_code ignored;
@@ -79,7 +87,7 @@ std::error_code ServerOutput::prepare(process::LaunchSpec& spec) {
   spec.stdin_fd = null_fd;
   int targets[2] = {STDOUT_FILENO, STDERR_FILENO};
   for (int target : targets) {
-    auto stream = std::make_shared<Stream>(io_, "[" + name_ + "] ", forward_ ? target : -1, ring_);
+    auto stream = std::make_shared<Stream>(io_, "[" + name_ + "] ", forward_ ? target : -1, ring_, listener_);
     boost::asio::writable_pipe write_end(io_);
     boost::system::error_code error;
     boost::asio::connect_pipe(stream->pipe, write_end, error);

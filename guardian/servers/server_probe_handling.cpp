@@ -1,11 +1,18 @@
 // ServerSupervisor's health probes: when the next probe runs (fast while the server
 // starts, then at the monitor's level or the pinned interval), what an answer, a failure
 // or a timeout feeds the lifecycle, and the notices a probe leads to (a failed check, a
-// recovered one, a slow answer: SERVER_SLOW). SERVER_DOWN and SERVER_UP are in
+// recovered one, a slow answer: SERVER_SLOW). A failed probe is followed by the next at
+// once, so a hung server is down after unhealthy_after probe timeouts (3 × 1 s by default),
+// not after as many probe intervals. While uvicorn --reload replaces its worker (it said
+// "Reloading..."), the port accepts and nobody answers: failed and slow probes are the reload,
+// not an outage, as long as the new worker lives (a broken reload leaves none: then they
+// count) and for at most the first startup timeout. SERVER_DOWN and SERVER_UP are in
 // server_notices.cpp: a server also goes down when it exits.
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "adapters/uvicorn/uvicorn_adapter.hpp"
+#include "guardian/process/proc_tree.hpp"
 #include "guardian/servers/server_supervisor.hpp"
 #include "guardian/servers/server_text.hpp"
 
@@ -21,10 +28,28 @@ using namespace std::chrono_literals;
 // so "healthy" is noticed quickly whatever the level.
 constexpr Milliseconds kStartupProbeInterval = 100ms;
 
+// A healthy server is probed at least this often, whatever the level: a hang is then known
+// within kHealthyProbeInterval + unhealthy_after × probe_timeout = 2 s + 3 × 1 s = 5 s with
+// the defaults (one GET on loopback every 2 s costs the server nothing measurable).
+constexpr Milliseconds kHealthyProbeInterval = 2000ms;
+
+// After a failed probe the next one starts at once (a timed-out probe already waited its
+// timeout), but no sooner than this after the previous start: a refused connection fails
+// in microseconds, and three of those in a millisecond are one glitch, not three checks.
+constexpr Milliseconds kFailingProbeInterval = 250ms;
+
 }  // namespace
 
 ServerSupervisor::Milliseconds ServerSupervisor::probe_interval() const {
-  return spec_.pinned_probe_interval.value_or(level_interval_);
+  return spec_.pinned_probe_interval.value_or(std::min(level_interval_, kHealthyProbeInterval));
+}
+
+ServerSupervisor::Milliseconds ServerSupervisor::next_probe_interval() const {
+  if (lifecycle_.state() == ServerState::starting) return startup_probe_interval();
+  // The first failed probe sharpens the cadence at once, without waiting for the monitor.
+  if (lifecycle_.consecutive_probe_failures() > 0) return std::min(kFailingProbeInterval, probe_interval());
+  if (reload_started_) return startup_probe_interval();  // notice the new worker's first answer
+  return probe_interval();
 }
 
 void ServerSupervisor::set_probe_interval(Milliseconds interval) {
@@ -61,15 +86,55 @@ void ServerSupervisor::on_probe_result(unsigned attempt_id, const health::ProbeR
   probe_in_flight_ = false;
   if (attempt_id != attempt_id_) return;
   last_probe_ = result;
-  lifecycle_.on_probe(Clock::now(), health::classify(result, spec_.slow), result.latency, result.detail);
+  auto probe_class = health::classify(result, spec_.slow);
+  if (!reload_explains(probe_class))
+    lifecycle_.on_probe(Clock::now(), probe_class, result.latency, result.detail);
+  if (result.ok || lifecycle_.ever_healthy()) {
+    ++probes_counted_;
+    if (result.ok) ++probes_ok_;
+  }
   publish_state(&result);
   auto state = lifecycle_.state();
   if (state == ServerState::starting || state == ServerState::running) {
-    auto interval = state == ServerState::starting ? startup_probe_interval() : probe_interval();
-    auto wait = std::chrono::duration_cast<Milliseconds>(probe_started_ + interval - Clock::now());
+    auto wait = std::chrono::duration_cast<Milliseconds>(probe_started_ + next_probe_interval() - Clock::now());
     schedule_probe(std::max(Milliseconds{0}, wait));
   }
   changed_();
+}
+
+void ServerSupervisor::on_output_line(const std::string& line) {
+  if (!adapters::uvicorn::announces_reload(line) || lifecycle_.state() != ServerState::running) return;
+  reload_started_ = Clock::now();
+  context_.log.info("servers", "server.reloading", fmt::format("server '{}' reloads its app", spec_.name),
+                    {{"server", spec_.name}});
+}
+
+bool ServerSupervisor::reload_explains(health::ProbeClass& probe_class) {
+  if (!reload_started_) return false;
+  const auto reloading_for = std::chrono::duration_cast<Milliseconds>(Clock::now() - *reload_started_);
+  if (probe_class != health::ProbeClass::failure) {
+    reload_started_.reset();
+    probe_class = health::ProbeClass::ok;  // slow because it answered the moment the new worker was up
+    context_.log.info("servers", "server.reloaded",
+                      fmt::format("server '{}' answers again {} after its reload", spec_.name,
+                                  human_duration(reloading_for)),
+                      {{"server", spec_.name}, {"reload_ms", reloading_for.count()}});
+    return false;
+  }
+  if (reloading_for < spec_.lifecycle.startup_timeouts.front() && has_live_worker()) return true;
+  reload_started_.reset();  // the new worker died (a broken reload) or never answered: failures count
+  return false;
+}
+
+bool ServerSupervisor::has_live_worker() const {
+  if (pid_ <= 0) return false;
+  const process::ProcFs proc;
+  for (pid_t child : proc.children(pid_)) {
+    auto stat = proc.stat(child);
+    // A dead worker stays a zombie until the reloader's next reload; a stopped one answers nothing.
+    if (stat && stat->alive() && stat->state != 'T' && stat->state != 't') return true;
+  }
+  return false;
 }
 
 void ServerSupervisor::probe_failing(unsigned consecutive, unsigned limit) {

@@ -163,6 +163,8 @@ ServerSpec ServerSpec::from_config(const config::Config& config, const std::stri
   life.unhealthy_after = std::max(1u, keys.integer("unhealthy_after"));
   life.breaker_failures = keys.integer("breaker_failures");
   life.breaker_window = keys.duration("breaker_window");
+  life.flap_downs = keys.integer("flap_downs");
+  life.flap_window = keys.duration("flap_window");
 
   auto stop_signal = keys.text("stop_signal");
   if (stop_signal == "auto") {

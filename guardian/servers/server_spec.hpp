@@ -22,7 +22,7 @@ struct ServerSpec {
   std::optional<health::ProbeTarget> probe;  // none: only the process is watched
   health::StatusSet healthy_statuses;
   std::optional<std::chrono::milliseconds> pinned_probe_interval;
-  std::chrono::milliseconds probe_timeout{10000};
+  std::chrono::milliseconds probe_timeout{1000};
   health::SlowThresholds slow;
   health::LifecycleSettings lifecycle;
   std::vector<int> stop_signals;  // a graceful stop, in order; SIGKILL after the last

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <fmt/format.h>
 
+#include "adapters/uvicorn/uvicorn_adapter.hpp"
 #include "guardian/config/quantity.hpp"
 #include "guardian/limits/limit_alerts.hpp"
 #include "guardian/limits/make_limiter.hpp"
@@ -37,7 +38,10 @@ ServerSupervisor::ServerSupervisor(context::RunContext& context, ServerSpec spec
       startup_timer_(context.io),
       restart_timer_(context.io),
       stage_timer_(context.io),
+      stable_timer_(context.io),
       marker_entry_(fmt::format("GUARDIAN_SERVER_ID={}/{}", context.run_id, spec_.name)) {
+  if (adapters::uvicorn::uses_reload(spec_.argv))
+    output_.on_line([this](const std::string& line) { on_output_line(line); });
   if (spec_.probe) {
     health::ProbeOptions options;
     options.healthy_statuses = spec_.healthy_statuses;
@@ -112,6 +116,7 @@ std::vector<std::string> ServerSupervisor::environment() const {
 // ---- actions ----------------------------------------------------------------------------
 
 bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
+  reload_started_.reset();
   ++attempt_id_;
   stop_started_ = false;
   process::LaunchSpec launch;
@@ -191,6 +196,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
 
 void ServerSupervisor::stop_tree() {
   startup_timer_.cancel();
+  stable_timer_.cancel();  // a pending stable check must not keep the loop alive
   probe_timer_.cancel();
   if (probe_) probe_->cancel();
   probe_in_flight_ = false;
@@ -246,6 +252,15 @@ void ServerSupervisor::schedule_restart(Milliseconds delay) {
 
 void ServerSupervisor::cancel_restart() { restart_timer_.cancel(); }
 
+void ServerSupervisor::schedule_stable_check(Milliseconds delay) {
+  stable_timer_.expires_after(delay);
+  stable_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    lifecycle_.on_stable_due(Clock::now());
+    changed_();
+  });
+}
+
 // ---- events from the process ------------------------------------------------------------
 
 void ServerSupervisor::on_exit(const process::ExitStatus& status) {
@@ -291,6 +306,9 @@ nlohmann::json ServerSupervisor::report() const {
       {"last_exit", last_exit_ ? nlohmann::json(last_exit_->describe()) : nlohmann::json()},
       {"gave_up", give_up ? nlohmann::json{{"reason", to_string(give_up->reason)}, {"detail", give_up->detail}}
                           : nlohmann::json()},
+      {"probes", probes_counted_},
+      {"probes_ok", probes_ok_},
+      {"flapping", lifecycle_.flapping()},
       {"restart_policy", to_string(spec_.lifecycle.restart)},
       {"output_lines", output_.total_lines()},
       {"last_output", output_.last_lines(kReportLines)},
@@ -308,6 +326,9 @@ void ServerSupervisor::publish_state(const health::ProbeResult* probe) const {
                               {"launches", snapshot["launches"]},
                               {"restarts", snapshot["restarts"]},
                               {"downs", snapshot["downs"]},
+                              {"flapping", snapshot["flapping"]},
+                              {"probes", snapshot["probes"]},
+                              {"probes_ok", snapshot["probes_ok"]},
                               {"health", snapshot["health"]},
                               {"last_probe_latency_ms", snapshot["last_probe_latency_ms"]},
                               {"probe", probe ? probe_json(*probe) : nlohmann::json()}});

@@ -2,11 +2,13 @@
 // One dev server under supervision: it launches each attempt as a SupervisedCommand (own
 // process group, own limiter named after the server), probes its health on the loop,
 // feeds the ServerLifecycle, and turns its decisions into stops, restarts, log events,
-// console lines and SERVER_DOWN / SERVER_UP / SERVER_SLOW alerts.
+// console lines and SERVER_DOWN / SERVER_UP / SERVER_SLOW / SERVER_FLAPPING /
+// SERVER_GAVE_UP alerts.
 #include <sys/types.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -93,6 +95,8 @@ class ServerSupervisor : private health::LifecycleObserver {
   void stop_tree() override;
   void schedule_restart(Milliseconds delay) override;
   void cancel_restart() override;
+  void schedule_stable_check(Milliseconds delay) override;
+  void stable_again(const health::StableInfo& info) override;
   void healthy(const health::HealthyInfo& info) override;
   void start_failed(const health::StartFailureInfo& info) override;
   void probe_failing(unsigned consecutive, unsigned limit) override;
@@ -110,6 +114,13 @@ class ServerSupervisor : private health::LifecycleObserver {
 
   // Probes (server_probe_handling.cpp).
   Milliseconds startup_probe_interval() const;
+  Milliseconds next_probe_interval() const;
+  void on_output_line(const std::string& line);
+  /// A probe answered (or not) while uvicorn --reload replaces its worker: true when the
+  /// reload explains a failure (the lifecycle does not hear of it); a slow answer ends the
+  /// reload and counts as ok.
+  bool reload_explains(health::ProbeClass& probe_class);
+  bool has_live_worker() const;
   void schedule_probe(Milliseconds delay);
   void run_probe();
   void on_probe_result(unsigned attempt_id, const health::ProbeResult& result);
@@ -135,8 +146,14 @@ class ServerSupervisor : private health::LifecycleObserver {
   boost::asio::steady_timer startup_timer_;
   boost::asio::steady_timer restart_timer_;
   boost::asio::steady_timer stage_timer_;
+  boost::asio::steady_timer stable_timer_;
   std::chrono::steady_clock::time_point probe_started_{};
   bool probe_in_flight_ = false;
+  // The probes that count for the server's uptime: all but the failed ones before it was
+  // first healthy (a server is not "down" before it was ever up); uptime % = ok / counted.
+  std::uint64_t probes_counted_ = 0;
+  std::uint64_t probes_ok_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> reload_started_;  // uvicorn --reload said "Reloading..."
   Milliseconds level_interval_{5000};
   std::optional<health::ProbeResult> last_probe_;
   std::optional<process::ExitStatus> last_exit_;

@@ -58,6 +58,7 @@ std::optional<int> MainCommand::launch(process::OrphanReaper& reaper, process::S
   const auto& options = context_.options;
   process::TreeMembership membership(process::ProcFs{}, ::getpid(), context_.marker_entry);
   membership.exclude_subtree(sentinel.pid());
+  if (helpers_) membership.exclude_subtrees_of(helpers_);
   membership.claim_unmarked_orphans(true);  // everything under guardian belongs to this run
   fleet.exclude_from(membership);
   auto limiter = limits::make_limiter(limits::LimiterRequest{
@@ -65,6 +66,7 @@ std::optional<int> MainCommand::launch(process::OrphanReaper& reaper, process::S
       context_.limits_fallback});
   limiter->on_breach([this](const limits::Breach& breach) { on_ceiling_breach(breach); });
   if (auto kill_file = limiter->kill_file(); !kill_file.empty()) sentinel.watch_cgroup_kill_file(kill_file);
+  sentinel.undo_on_death(limiter->undo_after_death());
   fleet.watch_main_tree(*limiter);  // servers restarted later stay out of the command's tree
   context_.report.enforcement = limiter->report();
   std::string limits_line = limiter->summary();
@@ -193,23 +195,26 @@ void MainCommand::on_timeout() {
   command_->stop(SIGTERM, options.kill_after);
 }
 
-// A ceiling the tree hit (limits/): a memory-ceiling kill is named everywhere and ends the
-// run with 137; the watchdog leaves the stopping to us, the kernel has already killed.
+// A ceiling the tree hit (limits/): a memory-ceiling kill, or a fork bomb ended at its pids
+// ceiling, is named everywhere and ends the run with 137; the watchdog leaves the stopping
+// to us, the kernel (or the cgroup limiter) has already killed.
 void MainCommand::on_ceiling_breach(const limits::Breach& breach) {
   auto& report = context_.report;
-  if (breach.kind != limits::Breach::Kind::memory_ceiling) {
+  const bool memory = breach.kind == limits::Breach::Kind::memory_ceiling;
+  if (!breach.tree_ended) {
     context_.console.error(breach.message);
     context_.log.warning("limits", "pids.ceiling", breach.message, breach.to_json());
     return;
   }
-  report.killed_by = "memory_ceiling";
-  if (!report.stop_reason) report.stop_reason = "memory ceiling";
+  report.killed_by = memory ? "memory_ceiling" : "pids_ceiling";
+  if (!report.stop_reason) report.stop_reason = memory ? "memory ceiling" : "pids ceiling";
   report.sections["ceiling_kill"] = breach.to_json();
   auto test = tests_->running_test();  // "brought down by tests/test_x.py::test_y"
   std::string during = test.is_null() ? "" : " (while running " + test.value("nodeid", "") + ")";
   if (!test.is_null()) report.sections["ceiling_kill"]["running_test"] = test;
   context_.console.error(breach.message + during + " — exit 137");
-  context_.log.write(report::Level::error, "limits", "memory.ceiling_kill", breach.message + during, breach.to_json());
+  context_.log.write(report::Level::error, "limits", memory ? "memory.ceiling_kill" : "pids.ceiling_kill",
+                     breach.message + during, breach.to_json());
   auto alert = limits::ceiling_kill_alert(breach, "main", context_.options.command.at(0));
   if (!test.is_null()) {
     alert.message += during;
@@ -258,7 +263,7 @@ void MainCommand::finish_report(report::RunReport& report) {
     if (report.timed_out) {
       report.outcome = "timed_out";
       report.exit_code = exit_code::timed_out;
-    } else if (report.killed_by == "memory_ceiling") {
+    } else if (report.killed_by == "memory_ceiling" || report.killed_by == "pids_ceiling") {
       report.outcome = status.kind == ExitStatus::Kind::signaled ? "signaled" : "exited";
       report.exit_code = 128 + SIGKILL;  // 137, however the watchdog's SIGTERM ended it
     } else {

@@ -35,11 +35,15 @@ class MainCommand {
   /// reported, nothing runs).
   std::optional<int> launch(process::OrphanReaper& reaper, process::Sentinel& sentinel,
                             servers::DevServerFleet& fleet, std::function<void()> finished);
+  /// Processes of guardian's own (the plugin host) that the command's tree never includes.
+  void exclude_subtrees_of(std::function<bool(pid_t)> is_helper) { helpers_ = std::move(is_helper); }
 
   bool running() const { return command_ && command_->running(); }
   pid_t pid() const { return command_ ? command_->pid() : -1; }
   /// What the command's tree uses now (for the monitor's view of the whole run).
   std::optional<limits::TreeUsage> usage();
+  /// The limiter holding the command's tree, once launched.
+  limits::Limiter* limiter() { return command_ ? &command_->limiter() : nullptr; }
   /// SIGINT/SIGTERM/SIGHUP reached guardian: relay, stop, or kill at the second one.
   void on_stop_signal(int signo);
   /// SIGQUIT/SIGUSR1/SIGUSR2: to the command's group.
@@ -56,6 +60,7 @@ class MainCommand {
   std::size_t processes_signalled() const { return command_ ? command_->processes_signalled() : 0; }
 
  private:
+  std::function<bool(pid_t)> helpers_;
   std::optional<int> launch_failed(const std::error_code& error);
   void on_timeout();
   void on_ceiling_breach(const limits::Breach& breach);

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "guardian/config/config.hpp"
 #include "guardian/monitor/monitor.hpp"
+#include "guardian/process/exit_status.hpp"
 #include "guardian/report/clock.hpp"
 
 namespace guardian::session {
@@ -41,23 +43,38 @@ nlohmann::json RunPlugins::effective_config(const config::Config& config) {
   return tables;
 }
 
-void RunPlugins::start() {
+void RunPlugins::launch() {
+  if (host_) return;
   plugins::PluginHostOptions options;
   options.open_only_wanted = true;  // a run opens no plugin it will not load (each costs its libraries)
   options.log = [this](const std::string& plugin, int level, const std::string& message) {
-    auto lvl = level >= 2 ? report::Level::warning : report::Level::info;
-    run_.log.write(lvl, "plugin", "plugin.log", fmt::format("{}: {}", plugin, message), {{"plugin", plugin}});
+    on_plugin_log(plugin, level, message);
   };
+  options.on_crash = [this](const plugins::PluginCrash& crash) { on_plugin_crash(crash); };
   host_ = std::make_unique<plugins::PluginHost>(std::move(options));
   host_->set_query_handler([this](const nlohmann::json& what) { return answer_query(what); });
-  for (const auto& result : host_->load(effective_config(run_.config))) {
+  host_->launch(effective_config(run_.config));
+}
+
+void RunPlugins::start() {
+  launch();
+  const auto results = host_->load(effective_config(run_.config));
+  for (const auto& result : results) {
+    // A misspelt key is a usage error, like one in guardian's own tables: nothing starts.
+    if (result.bad_config && run_.config.plugin_tables().contains(result.name)) {
+      host_->shutdown(0ms);
+      host_.reset();
+      throw config::ConfigError(result.message + ".");
+    }
+  }
+  for (const auto& result : results) {
     if (result.ok()) {
       run_.log.info("plugins", "plugin.loaded", result.describe(), result.to_json());
     } else if (!run_.config.plugin_tables().contains(result.name)) {
       // Enabled by default, not asked for: a build without plugins must stay quiet.
       run_.log.info("plugins", "plugin.unavailable", result.describe(), result.to_json());
     } else {
-      run_.console.error(result.describe());
+      run_.console.info(result.describe());  // plugin trouble: one line, --quiet silences it
       run_.log.warning("plugins", "plugin.refused", result.describe(), result.to_json());
     }
   }
@@ -72,6 +89,48 @@ void RunPlugins::start() {
     if (line.value("component", "") == "monitor") post_resolution_check();
   });
   run_.observe = [this](const std::string& kind, const nlohmann::json& payload) { observe(kind, payload); };
+}
+
+void RunPlugins::exclude_from(process::TreeMembership& membership) const {
+  if (host_) membership.exclude_subtrees_of(host_->host_pids());
+}
+
+std::function<bool(pid_t)> RunPlugins::host_pids() const {
+  if (host_) return host_->host_pids();
+  return [](pid_t) { return false; };
+}
+
+// Plugin log lines go to the event log; a plugin's first warning or error also goes to
+// stderr, once (notify without a bus, a webhook that fails: a line, not a line per event).
+void RunPlugins::on_plugin_log(const std::string& plugin, int level, const std::string& message) {
+  auto lvl = level >= GUARDIAN_LOG_WARNING ? report::Level::warning : report::Level::info;
+  run_.log.write(lvl, "plugin", "plugin.log", fmt::format("{}: {}", plugin, message), {{"plugin", plugin}});
+  if (level < GUARDIAN_LOG_WARNING) return;
+  {
+    std::lock_guard lock(told_mutex_);
+    if (!told_on_stderr_.insert(plugin).second) return;
+  }
+  run_.console.info(fmt::format("plugin {}: {} (its further messages: events.jsonl)", plugin, message));
+}
+
+// On PluginHost's channel thread: the line and the log now, the alert on the run's thread.
+void RunPlugins::on_plugin_crash(const plugins::PluginCrash& crash) {
+  const std::string line = crash.describe();
+  nlohmann::json context{{"plugin", crash.plugin},
+                         {"signal", crash.signal ? nlohmann::json(process::signal_name(crash.signal)) : nlohmann::json()},
+                         {"exit_code", crash.signal ? nlohmann::json() : nlohmann::json(crash.exit_code)},
+                         {"plugins_disabled", crash.plugins_disabled}};
+  run_.console.info(line);
+  run_.log.write(report::Level::error, "plugins", "plugin.crashed", line, context);
+  boost::asio::post(run_.io, [this, alive = std::weak_ptr<bool>(alive_), line, context] {
+    if (alive.expired()) return;
+    const std::string who = context.value("plugin", "");
+    run_.alerts.raise(alerts::AlertSpec{alerts::AlertType::plugin_crashed, std::nullopt,
+                                        who.empty() ? std::string("plugin host") : who,
+                                        who.empty() ? std::string("The plugin host crashed")
+                                                    : fmt::format("Plugin '{}' crashed", who),
+                                        line, "plugins", context});
+  });
 }
 
 void RunPlugins::note(const nlohmann::json& line) {
@@ -139,6 +198,7 @@ void RunPlugins::finish(const nlohmann::json& report) {
   for (const auto& name : abandoned)
     run_.log.warning("plugins", "plugin.abandoned",
                      fmt::format("plugin '{}' did not finish within 2s and was abandoned", name));
+  run_.report.sections["plugins"] = host_->report_section();  // report.json is written after this
 }
 
 nlohmann::json RunPlugins::answer_query(const nlohmann::json& what) const {

@@ -2,15 +2,18 @@
 // A run's plugins: loads them from the configuration, hands them every alert (through the
 // AlertBus), level changes and status reports (from the event log) and the run's start and
 // end; answers their queries (status, snapshots, alert history) from thread-safe sources.
-// Delivery never blocks the event loop: PluginHost queues per plugin.
+// Delivery never blocks the event loop: PluginHost queues for the plugin host process, where
+// the plugins run; a crash of that process is a line, an alert and a report entry.
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "guardian/plugins/plugin_host.hpp"
 #include "guardian/context/run_context.hpp"
+#include "guardian/process/tree_membership.hpp"
 
 namespace guardian::session {
 
@@ -19,8 +22,16 @@ class RunPlugins {
   explicit RunPlugins(context::RunContext& run);
   ~RunPlugins();
 
-  /// Loads the enabled plugins; refused or failed ones are reported (stderr and log).
+  /// Starts the plugin host process with the configuration, without waiting: call first, so
+  /// it opens the plugins while the run sets up. Starts no thread.
+  void launch();
+  /// Loads the enabled plugins; refused or failed ones are reported (stderr and log). A
+  /// configured plugin whose table does not fit its schema throws config::ConfigError (exit 125).
   void start();
+  /// The plugin host process is guardian's own: never a member of the supervised tree.
+  void exclude_from(process::TreeMembership& membership) const;
+  /// True for plugin host pids (the orphan reaper leaves them to PluginHost).
+  std::function<bool(pid_t)> host_pids() const;
   void publish_run_started(const nlohmann::json& payload);
   /// The last event, then a bounded drain.
   void finish(const nlohmann::json& report);
@@ -30,6 +41,8 @@ class RunPlugins {
 
  private:
   nlohmann::json answer_query(const nlohmann::json& what) const;
+  void on_plugin_log(const std::string& plugin, int level, const std::string& message);
+  void on_plugin_crash(const plugins::PluginCrash& crash);
   /// Keeps what the status query reports from log lines and observations (any thread).
   void note(const nlohmann::json& line);
   void observe(const std::string& kind, const nlohmann::json& payload);
@@ -50,6 +63,8 @@ class RunPlugins {
   nlohmann::json protector_actions_ = nlohmann::json::object();  // "reniced": n, … from the log
   std::map<std::string, nlohmann::json> active_alerts_;  // dedup key -> alert, as last seen
   std::atomic<bool> resolution_check_posted_{false};
+  std::mutex told_mutex_;
+  std::set<std::string> told_on_stderr_;  // plugins whose first problem went to stderr
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -68,6 +68,10 @@ class Session {
   }
 
   int run() {
+    // The plugin host process opens the plugins while the session sets up (no thread yet).
+    plugins_.emplace(context_);
+    plugins_->launch();
+    reaper_.own_when(plugins_->host_pids());  // PluginHost waits for its host itself
     monitor_.emplace(context_, monitor::MonitorSettings::from_config(config_, options_.mode, options_.working_dir));
     context_.monitor = &*monitor_;
     context_.limits_fallback = [this](const std::string& event, const std::string& message) {
@@ -84,8 +88,7 @@ class Session {
                            fmt::format("cannot become child subreaper ({}); escaped daemons may outlive the run",
                                        error.message()));
     // Plugins run threads: only after the sentinel's fork.
-    plugins_.emplace(context_);
-    plugins_->start();
+    plugins_->start();  // waits for the plugin host's validation: before anything else starts
     plugins_->publish_run_started({{"command", options_.command}, {"mode", options_.mode},
                                    {"run_dir", run_.path.string()}});
 
@@ -94,6 +97,7 @@ class Session {
     if (main_) {
       // Dev servers first: the command starts once they are all healthy (issue 5).
       if (auto code = fleet_->start_and_wait()) return finish(code);
+      main_->exclude_subtrees_of(plugins_->host_pids());  // guardian's own, not the command's
       if (auto code = main_->launch(reaper_, sentinel_, *fleet_, [this] { end_loop(); })) return finish(code);
     } else {
       announce_serving();
@@ -124,6 +128,7 @@ class Session {
   void watch_tree() {
     process::TreeMembership members(process::ProcFs{}, ::getpid(), context_.marker_entry);
     members.exclude_subtree(sentinel_.pid());
+    plugins_->exclude_from(members);
     members.claim_unmarked_orphans(true);  // everything under guardian belongs to this run
     monitor_->watch(
         [this] {
@@ -138,6 +143,10 @@ class Session {
           auto roots = fleet_->root_pids();
           return std::find(roots.begin(), roots.end(), pid) != roots.end();
         });
+    // The command alone is the whole tree: its limiter's own samples (the watchdog's) can
+    // feed the thresholds between checks (issue 17: a breach escalates within a second).
+    if (main_ && fleet_->servers().empty())
+      if (auto* limiter = main_->limiter()) monitor_->follow_samples(*limiter);
   }
 
   void on_limits_fallback(const std::string& event, const std::string& message) {
@@ -296,13 +305,13 @@ int run_session(const config::Config& config, const context::RunOptions& options
 
   report::RunDirectory run;
   try {
-    run = report::RunDirectory::create(options.runs_dir);
+    run = report::RunDirectory::create(options.runs_dir, options.shared_run_files);
   } catch (const std::system_error& e) {
     console.error(fmt::format("{}: {}. Choose a writable place with --runs-dir.", e.what(), e.code().message()));
     return exit_code::guardian_failed;
   }
   report.run_id = run.run_id;
-  report::EventLog log(run.path / "events.jsonl");
+  report::EventLog log(run.path / "events.jsonl", run.file_mode);
 
   const bool serving = !program && !not_found;
   int code = 0;
@@ -319,8 +328,8 @@ int run_session(const config::Config& config, const context::RunOptions& options
   report.ended_at = std::chrono::system_clock::now();
   auto report_path = run.path / "report.json";
   std::string error;
-  if (!report.write(report_path, error)) console.error(error + ". The run itself is unaffected.");
-  if (options.report_copy && !report.write(*options.report_copy, error))
+  if (!report.write(report_path, error, run.file_mode)) console.error(error + ". The run itself is unaffected.");
+  if (options.report_copy && !report.write(*options.report_copy, error, run.file_mode))
     console.error(error + ". Check the --report path.");
   if (serving)
     console.info(fmt::format("served for {:.1f}s · exit {} · report {}",

@@ -104,6 +104,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void do_read();
   void on_read(beast::error_code ec);
   void write(HttpResponse response, bool keep_alive);
+  void drain();
 
   beast::tcp_stream stream_;
   ServerImpl& server_;
@@ -205,8 +206,12 @@ class ServerImpl final : public Server {
     auto it = request.query.find("token");
     if (it != request.query.end() && constant_time_equal(it->second, options_.token)) return true;
     const std::string auth = request.header("authorization");
-    const std::string bearer = "Bearer ";
-    return auth.rfind(bearer, 0) == 0 && constant_time_equal(auth.substr(bearer.size()), options_.token);
+    // "<scheme> <token>": the scheme is case-insensitive (RFC 7235 section 2.1), so curl's and
+    // some proxies' "bearer" is the same as "Bearer".
+    const auto space = auth.find(' ');
+    if (space == std::string::npos || lower(auth.substr(0, space)) != "bearer") return false;
+    const auto token_start = auth.find_first_not_of(' ', space);
+    return token_start != std::string::npos && constant_time_equal(auth.substr(token_start), options_.token);
   }
 
   // Browsers always send Origin on a WebSocket upgrade; other clients may omit it.
@@ -298,15 +303,29 @@ class ServerImpl final : public Server {
   bool stopped_ = false;
 };
 
+// A request's header and body limits: the API takes small GETs; past these the client is told
+// why (431, 413) rather than cut off.
+constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::uint64_t kMaxBodyBytes = 64 * 1024;
+
 void HttpSession::do_read() {
   parser_.emplace();
-  parser_->body_limit(64 * 1024);
+  parser_->header_limit(kMaxHeaderBytes);
+  parser_->body_limit(kMaxBodyBytes);
   stream_.expires_after(std::chrono::seconds(30));
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void HttpSession::on_read(beast::error_code ec) {
+  if (ec == http::error::header_limit) {
+    write(json_response(431, R"({"error":"request headers larger than 16 KiB"})"), false);
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    write(json_response(413, R"({"error":"request body larger than 64 KiB"})"), false);
+    return;
+  }
   if (ec) {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -340,6 +359,18 @@ void HttpSession::write(HttpResponse response, bool keep_alive) {
     }
     beast::error_code ignored;
     self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (!ec) self->drain();
+  });
+}
+
+// After the last answer: read and drop what the client is still sending until it closes (or
+// 5 s pass). Closing with unread data makes the kernel send a reset, which can destroy the
+// answer (431, 413) before the client reads it.
+void HttpSession::drain() {
+  stream_.expires_after(std::chrono::seconds(5));
+  buffer_.consume(buffer_.size());
+  stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (!ec) self->drain();
   });
 }
 

@@ -174,6 +174,7 @@ HttpResponse StatusApi::status(const HttpRequest& request) const {
   // Servers: the core's last observation, with uptime and probe counts from the telemetry.
   json servers = json::object();
   const json seen = telemetry_.servers();
+  const json latencies = telemetry_.latency_history();
   // Named, not iterated as temporaries: GCC 12 warns (falsely) on items() of a temporary.
   const json observed = status.value("servers", json::object());
   for (auto it = observed.begin(); it != observed.end(); ++it) {
@@ -186,12 +187,17 @@ HttpResponse StatusApi::status(const HttpRequest& request) const {
                   {"downs", s.value("downs", 0)},
                   {"health", s.value("health", json())},
                   {"last_probe_latency_ms", s.value("last_probe_latency_ms", json())},
+                  {"flapping", s.value("flapping", false)},
                   {"probes", 0},
-                  {"uptime_percent", json()}};
+                  {"probes_ok", 0},
+                  {"uptime_percent", json()},
+                  {"latency_history", {{"time_s", json::array()}, {"ms", json::array()}}}};
     if (seen.contains(name)) {
       entry["probes"] = seen[name]["probes"];
+      entry["probes_ok"] = seen[name]["probes_ok"];
       entry["uptime_percent"] = seen[name]["uptime_percent"];
     }
+    if (latencies.contains(name)) entry["latency_history"] = latencies[name];
     servers[name] = std::move(entry);
   }
   const json summary = status.value("alerts", json::object());

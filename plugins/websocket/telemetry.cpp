@@ -1,5 +1,6 @@
 #include "telemetry.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -117,6 +118,14 @@ void Telemetry::on_event(const nlohmann::json& event) {
     server.healthy = event.value("healthy", false);
     if (event.contains("restarts") && event["restarts"].is_number_integer() && event["restarts"].get<std::int64_t>() >= 0)
       server.restarts = std::max(server.restarts, event["restarts"].get<std::uint64_t>());
+    const auto count = [&](const char* key) -> std::optional<std::uint64_t> {
+      if (!event.contains(key) || !event[key].is_number_integer() || event[key].get<std::int64_t>() < 0) return {};
+      return event[key].get<std::uint64_t>();
+    };
+    if (auto probes = count("probes"), ok = count("probes_ok"); probes && ok) {
+      server.uptime_probes = *probes;
+      server.uptime_probes_ok = *ok;
+    }
     const auto& probe = event.contains("probe") ? event["probe"] : nlohmann::json();
     if (probe.is_object() && probe.contains("latency_ms")) {
       const double latency_ms = json_number(probe, "latency_ms", 0);
@@ -125,6 +134,10 @@ void Telemetry::on_event(const nlohmann::json& event) {
       if (probe.value("ok", false)) ++server.probes_ok;
       server.latency_sum_seconds += seconds;
       server.last_latency_ms = latency_ms;
+      const double now_s =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      server.latencies.emplace_back(parse_iso8601_epoch_s(event.value("ts", "")).value_or(now_s), latency_ms);
+      if (server.latencies.size() > kLatencyHistoryPoints) server.latencies.pop_front();
       for (std::size_t i = 0; i < kProbeBucketsSeconds.size(); ++i) {
         if (seconds <= kProbeBucketsSeconds[i]) {
           ++server.buckets[i];
@@ -163,15 +176,33 @@ nlohmann::json Telemetry::servers() const {
   std::lock_guard lock(mutex_);
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, s] : servers_) {
+    // The core's counts when it sends them; else every probe seen (an older core).
+    const bool from_core = s.uptime_probes > 0;
+    const std::uint64_t probes = from_core ? s.uptime_probes : s.probes;
+    const std::uint64_t ok = from_core ? s.uptime_probes_ok : s.probes_ok;
     out[name] = {{"state", s.state},
                  {"healthy", s.healthy},
                  {"restarts", s.restarts},
-                 {"probes", s.probes},
-                 {"probes_ok", s.probes_ok},
-                 {"uptime_percent", s.probes ? nlohmann::json(100.0 * static_cast<double>(s.probes_ok) /
-                                                              static_cast<double>(s.probes))
-                                             : nlohmann::json()},
+                 {"probes", probes},
+                 {"probes_ok", ok},
+                 {"uptime_percent", probes ? nlohmann::json(100.0 * static_cast<double>(ok) / static_cast<double>(probes))
+                                           : nlohmann::json()},
                  {"last_probe_latency_ms", s.last_latency_ms ? nlohmann::json(*s.last_latency_ms) : nlohmann::json()}};
+  }
+  return out;
+}
+
+nlohmann::json Telemetry::latency_history() const {
+  std::lock_guard lock(mutex_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, s] : servers_) {
+    auto times = nlohmann::json::array();
+    auto ms = nlohmann::json::array();
+    for (const auto& [t, latency] : s.latencies) {
+      times.push_back(std::round(t * 1000.0) / 1000.0);
+      ms.push_back(latency);
+    }
+    out[name] = {{"time_s", std::move(times)}, {"ms", std::move(ms)}};
   }
   return out;
 }

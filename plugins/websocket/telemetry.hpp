@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -20,6 +21,7 @@ namespace guardian::websocket {
 // Upper bounds (seconds) of the probe-latency histogram buckets; +Inf is implicit.
 inline constexpr std::array<double, 11> kProbeBucketsSeconds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                              0.5,   1.0,  2.5,   5.0,  10.0};
+inline constexpr std::size_t kLatencyHistoryPoints = 1800;
 
 class Telemetry {
  public:
@@ -32,9 +34,14 @@ class Telemetry {
   // monitor level, enforcement), `up` is 0 once the run has finished.
   std::string prometheus(const nlohmann::json& status) const;
 
-  // Per server: {"probes", "probes_ok", "uptime_percent" (of probes), "restarts",
-  // "last_probe_latency_ms", "state", "healthy"}.
+  // Per server: {"probes", "probes_ok", "uptime_percent", "restarts",
+  // "last_probe_latency_ms", "state", "healthy"}. The uptime counts are the core's (the
+  // probes since the server was first healthy), so a server that never failed is at 100 %.
   nlohmann::json servers() const;
+  // Per server: its recent probe latencies, oldest first: {"time_s": [...], "ms": [...]} (at
+  // most kLatencyHistoryPoints: an hour at the 2 s healthy cadence), so a page opened
+  // mid-run charts the whole of it, not what arrived since it loaded.
+  nlohmann::json latency_history() const;
   double cpu_seconds_total() const;
   std::uint64_t alerts_total() const;
 
@@ -48,6 +55,9 @@ class Telemetry {
     std::array<std::uint64_t, kProbeBucketsSeconds.size()> buckets{};  // non-cumulative
     double latency_sum_seconds = 0;
     std::optional<double> last_latency_ms;
+    std::uint64_t uptime_probes = 0;  // the core's counts (see servers())
+    std::uint64_t uptime_probes_ok = 0;
+    std::deque<std::pair<double, double>> latencies;  // (epoch s, ms)
   };
 
   mutable std::mutex mutex_;

@@ -1,5 +1,9 @@
 // Levels on real runs: a burst of CPU escalates the monitor and calm returns it to NORMAL
 // (scaled-down calm period); --level pins it; the status line and the report section.
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
 #include "monitor_support.hpp"
 
 namespace guardian::testing {
@@ -69,6 +73,45 @@ TEST_F(MonitorLevelsTest, QuietSuppressesStatusLines) {
   EXPECT_EQ(result.err.find("[CRITICAL]"), std::string::npos) << result.err;
   EXPECT_FALSE(named(read_json_lines(only_run_dir(dir_) / "events.jsonl"), "monitor.report").empty())
       << "the report event is still logged";
+}
+
+// Milliseconds since the epoch of an event's "ts" ("2026-12-02T07:15:05.123+01:00").
+std::int64_t epoch_ms(const std::string& ts) {
+  std::tm tm{};
+  int millis = 0, offset_hours = 0, offset_minutes = 0;
+  char sign = '+';
+  if (std::sscanf(ts.c_str(), "%d-%d-%dT%d:%d:%d.%d%c%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &millis, &sign, &offset_hours, &offset_minutes) != 10)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::int64_t offset = (offset_hours * 60 + offset_minutes) * 60 * (sign == '-' ? -1 : 1);
+  return (static_cast<std::int64_t>(::timegm(&tm)) - offset) * 1000 + millis;
+}
+
+// A breach escalates at once, with the real cadences (NORMAL checks every 5 s; the watchdog,
+// which enforces --cpu 1 here, samples at most a second apart): the watchdog's samples feed
+// the thresholds and the first reading over one is confirmed at the fast cadence. Before,
+// CRITICAL came from two NORMAL checks 5 s apart: 10–14 s into the breach.
+TEST_F(MonitorLevelsTest, ACpuBreachReachesCriticalWithinSecondsNotChecks) {
+  // Low thresholds so that a 2-thread spinner crosses them even on a loaded machine.
+  std::ofstream(dir_ / "guardian.toml") << "[thresholds]\ncpu_warning = \"10%\"\ncpu_critical = \"20%\"\n";
+  const fs::path stamp = dir_ / "spin-started-ms";
+  const std::string script = "sleep 2; echo $(($(date +%s%N) / 1000000)) > '" + stamp.string() + "'; exec \"" +
+                             target_bin() + "\" spin 2 8";
+  RunResult result = run(run_shell({"--cpu", "1", "--protect", "off"}, script), 40s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  std::int64_t started_ms = 0;
+  std::ifstream(stamp) >> started_ms;
+  ASSERT_GT(started_ms, 0);
+  auto events = read_json_lines(only_run_dir(dir_) / "events.jsonl");
+  std::optional<std::int64_t> critical_ms;
+  for (const auto& change : named(events, "level.changed"))
+    if (change["context"]["to"] == "CRITICAL" && !critical_ms) critical_ms = epoch_ms(change["ts"]);
+  ASSERT_TRUE(critical_ms.has_value()) << result.err;
+  // The goal is 1.5 s (bench/cost/cost_table.py measures it); the room is for a loaded machine.
+  EXPECT_LT(*critical_ms - started_ms, 4000) << result.err;
+  EXPECT_GE(*critical_ms - started_ms, 0) << result.err;
 }
 
 TEST_F(MonitorLevelsTest, UnsafeDisposablePathStopsTheRunBeforeItStarts) {

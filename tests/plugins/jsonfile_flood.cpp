@@ -1,4 +1,4 @@
-// jsonfile_flood DIR: loads the real jsonfile plugin through PluginHost and publishes
+// jsonfile_flood DIR: loads the real jsonfile plugin through PluginRunner and publishes
 // alerts as fast as it can, forever; the test SIGKILLs it mid-write.
 #include <chrono>
 #include <cstdio>
@@ -7,18 +7,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 3) {
     std::fprintf(stderr, "usage: jsonfile_flood PLUGIN_DIR ALERT_DIR\n");
     return 2;
   }
-  guardian::plugins::PluginHostOptions options;
+  guardian::plugins::PluginRunnerOptions options;
   options.search.config_paths = {argv[1]};
   options.search.use_env_path = options.search.use_build_dir = options.search.use_install_dir = false;
   options.queue_capacity = 64;
-  guardian::plugins::PluginHost host(options);
+  guardian::plugins::PluginRunner host(options);
   const auto results = host.load({{"jsonfile", {{"directory", argv[2]}, {"max_files", 0}, {"max_age_s", 0}}}});
   for (const auto& r : results) {
     if (r.name == "jsonfile" && r.status != guardian::plugins::PluginLoadResult::Status::loaded) {

@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
 
-using guardian::plugins::PluginHost;
+using guardian::plugins::PluginRunner;
 using guardian::plugins::PluginLoadResult;
 using guardian::testing::CapturedLog;
 using namespace std::chrono_literals;
@@ -37,7 +37,7 @@ class AbiTest : public ::testing::Test {
 };
 
 TEST_F(AbiTest, RefusedPluginsAreExplainedWithBothAbis) {
-  PluginHost host(guardian::testing::isolated_options({abi_dir}, log_));
+  PluginRunner host(guardian::testing::isolated_options({abi_dir}, log_));
   const auto results = host.load({{"recorder", {{"file", (dir_ / "events.jsonl").string()}}}});
 
   const auto* wrong = find(results, "wrong_major");
@@ -78,7 +78,7 @@ TEST_F(AbiTest, ARunOpensOnlyThePluginsItWillLoad) {
   auto options = guardian::testing::isolated_options({abi_dir}, log_);
   options.open_only_wanted = true;
   options.enabled_by_default = {"throws"};
-  PluginHost host(std::move(options));
+  PluginRunner host(std::move(options));
   const auto results =
       host.load({{"recorder", {{"file", (dir_ / "events.jsonl").string()}}}, {"blocks", {{"enabled", false}}}});
   std::vector<std::string> names;
@@ -90,7 +90,7 @@ TEST_F(AbiTest, ARunOpensOnlyThePluginsItWillLoad) {
 }
 
 TEST_F(AbiTest, ConfigIsValidatedAgainstTheDeclaredSchema) {
-  PluginHost host(guardian::testing::isolated_options({abi_dir}, log_));
+  PluginRunner host(guardian::testing::isolated_options({abi_dir}, log_));
   const auto results = host.load({{"recorder", {{"file", 42}}}, {"blocks", {{"nonsense", true}}},
                                   {"garbage", {{"enabled", false}}}, {"missing_plugin", nlohmann::json::object()}});
   const auto* recorder = find(results, "recorder");
@@ -114,7 +114,7 @@ TEST_F(AbiTest, ThrowingBlockingAndGarbagePluginsDoNotStopTheOthers) {
   auto options = guardian::testing::isolated_options({abi_dir}, log_);
   options.queue_capacity = 64;
   options.stuck_after = 200ms;
-  PluginHost host(options);
+  PluginRunner host(options);
   const auto events_file = dir_ / "events.jsonl";
   const auto results = host.load({{"recorder", {{"file", events_file.string()}}},
                                   {"throws", nlohmann::json::object()},
@@ -172,7 +172,7 @@ TEST_F(AbiTest, ThrowingBlockingAndGarbagePluginsDoNotStopTheOthers) {
 TEST_F(AbiTest, CreateThatNeverReturnsIsAbandoned) {
   auto options = guardian::testing::isolated_options({abi_dir}, log_);
   options.create_timeout = 200ms;
-  PluginHost host(options);
+  PluginRunner host(options);
   const auto results = host.load({{"blocks", {{"block_in", "create"}}}});
   const auto* blocks = find(results, "blocks");
   ASSERT_NE(blocks, nullptr);
@@ -182,7 +182,7 @@ TEST_F(AbiTest, CreateThatNeverReturnsIsAbandoned) {
 }
 
 TEST_F(AbiTest, HostQueryServiceReachesTheHandler) {
-  PluginHost host(guardian::testing::isolated_options({abi_dir}, log_));
+  PluginRunner host(guardian::testing::isolated_options({abi_dir}, log_));
   host.set_query_handler([](const nlohmann::json& what) {
     return nlohmann::json{{"asked", what["what"]}, {"state", "running"}};
   });
@@ -195,7 +195,7 @@ TEST_F(AbiTest, HostQueryServiceReachesTheHandler) {
 TEST_F(AbiTest, EnabledByDefaultLoadsWithoutATable) {
   auto options = guardian::testing::isolated_options({abi_dir}, log_);
   options.enabled_by_default = {"garbage"};
-  PluginHost host(options);
+  PluginRunner host(options);
   const auto results = host.load(nlohmann::json::object());
   EXPECT_EQ(find(results, "garbage")->status, PluginLoadResult::Status::loaded);
   EXPECT_EQ(host.loaded_plugins(), std::vector<std::string>{"garbage"});

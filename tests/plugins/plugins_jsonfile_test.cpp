@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
 
-using guardian::plugins::PluginHost;
+using guardian::plugins::PluginRunner;
 using guardian::plugins::PluginLoadResult;
 using guardian::testing::CapturedLog;
 using namespace std::chrono_literals;
@@ -49,8 +49,8 @@ class JsonFileTest : public ::testing::Test {
   void SetUp() override { root_ = guardian::testing::make_temp_dir("guardian-jsonfile-"); }
   void TearDown() override { fs::remove_all(root_); }
 
-  std::unique_ptr<PluginHost> start(const nlohmann::json& config) {
-    auto host = std::make_unique<PluginHost>(
+  std::unique_ptr<PluginRunner> start(const nlohmann::json& config) {
+    auto host = std::make_unique<PluginRunner>(
         guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
     for (const auto& r : host->load({{"jsonfile", config}})) {
       if (r.name == "jsonfile") {
@@ -116,7 +116,7 @@ TEST_F(JsonFileTest, RetentionByAgeAndStaleTempFilesAtStart) {
 TEST_F(JsonFileTest, UnwritableDirectoryFailsTheLoadWithTheReason) {
   const fs::path blocker = root_ / "file";
   std::ofstream(blocker) << "x";
-  PluginHost host(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
+  PluginRunner host(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
   const auto results = host.load({{"jsonfile", {{"directory", (blocker / "alerts").string()}}}});
   bool seen = false;
   for (const auto& r : results) {

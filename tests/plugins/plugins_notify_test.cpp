@@ -8,14 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/desktop_session.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
 
-using guardian::plugins::PluginHost;
+using guardian::plugins::PluginRunner;
 using guardian::plugins::PluginLoadResult;
 using guardian::testing::CapturedLog;
 using guardian::testing::Subprocess;
@@ -64,7 +64,7 @@ class NotifyTest : public ::testing::Test {
   PluginLoadResult start_host(nlohmann::json config, std::chrono::milliseconds stuck_after = 5000ms) {
     auto options = guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR, TEST_ABI_PLUGIN_DIR}, log_);
     options.stuck_after = stuck_after;
-    host_ = std::make_unique<PluginHost>(options);
+    host_ = std::make_unique<PluginRunner>(options);
     PluginLoadResult notify;
     for (auto& r : host_->load(config)) {
       if (r.name == "notify") notify = r;
@@ -75,7 +75,7 @@ class NotifyTest : public ::testing::Test {
   fs::path root_;
   CapturedLog log_;
   std::unique_ptr<guardian::testing::DesktopSession> desktop_;
-  std::unique_ptr<PluginHost> host_;
+  std::unique_ptr<PluginRunner> host_;
 };
 
 TEST_F(NotifyTest, DunstReceivesAppNameSummaryBodyAndUrgency) {

@@ -1,13 +1,13 @@
 // The plugin SDK as a third party uses it: install guardian's plugin_sdk component into
 // a temporary prefix, build examples/plugin-minimal with find_package(guardian), and
-// load the result in a real PluginHost.
+// load the result in a real PluginRunner.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/subprocess.hpp"
 
@@ -41,7 +41,7 @@ TEST(PluginSdk, ThirdPartyPluginBuildsWithFindPackageAndLoads) {
   ASSERT_TRUE(fs::exists(build / "minimal.so"));
 
   guardian::testing::CapturedLog log;
-  guardian::plugins::PluginHost host(guardian::testing::isolated_options({build}, log));
+  guardian::plugins::PluginRunner host(guardian::testing::isolated_options({build}, log));
   const fs::path out = root / "alerts.txt";
   const auto results = host.load({{"minimal", {{"file", out.string()}}}});
   ASSERT_EQ(results.size(), 1u);

@@ -102,3 +102,35 @@ TEST(WebhookPayloadTest, AlertmanagerLabelsAnnotationsAndEndsAt) {
 }
 
 }  // namespace
+
+namespace {
+
+// The core counts only the probes since the server was first healthy: the refused ones of
+// its start do not make a server that never failed look 60 % up; and the latency history
+// is kept for a page opened mid-run.
+TEST(TelemetryTest, UptimeComesFromTheCoresCountsAndLatencyHistoryIsKept) {
+  gws::Telemetry t;
+  for (int i = 0; i < 5; ++i) {
+    json starting = server_event("api", 0.2, false, 0);  // refused while it starts
+    starting["state"] = "starting";
+    starting["probes"] = 0;
+    starting["probes_ok"] = 0;
+    starting["ts"] = "2026-01-01T00:00:0" + std::to_string(i) + ".000Z";
+    t.on_event(starting);
+  }
+  for (int i = 0; i < 3; ++i) {
+    json up = server_event("api", 4, true, 0);
+    up["probes"] = i + 1;
+    up["probes_ok"] = i + 1;
+    up["ts"] = "2026-01-01T00:00:1" + std::to_string(i) + ".000Z";
+    t.on_event(up);
+  }
+  EXPECT_EQ(t.servers()["api"]["uptime_percent"].get<double>(), 100.0) << t.servers().dump();
+  EXPECT_EQ(t.servers()["api"]["probes"], 3);
+  const json history = t.latency_history()["api"];
+  ASSERT_EQ(history["ms"].size(), 8u);
+  EXPECT_EQ(history["time_s"][0].get<double>(), 1767225600.0);
+  EXPECT_EQ(history["ms"][7].get<double>(), 4.0);
+}
+
+}  // namespace

@@ -11,14 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/guardian_run.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
 
-using guardian::plugins::PluginHost;
+using guardian::plugins::PluginRunner;
 using guardian::plugins::PluginLoadResult;
 using guardian::testing::CapturedLog;
 using guardian::testing::GuardianRun;
@@ -144,7 +144,7 @@ class WebhookTest : public ::testing::Test {
   }
 
   PluginLoadResult load(json config) {
-    host_ = std::make_unique<PluginHost>(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
+    host_ = std::make_unique<PluginRunner>(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
     for (auto& r : host_->load({{"webhook", config}}))
       if (r.name == "webhook") return r;
     return {};
@@ -177,7 +177,7 @@ class WebhookTest : public ::testing::Test {
   fs::path root_;
   CapturedLog log_;
   std::unique_ptr<Subprocess> receiver_;
-  std::unique_ptr<PluginHost> host_;
+  std::unique_ptr<PluginRunner> host_;
   std::string url_;
 };
 

@@ -6,13 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 #include "support/captured_log.hpp"
 #include "support/subprocess.hpp"
 
 namespace {
 
-using guardian::plugins::PluginHost;
+using guardian::plugins::PluginRunner;
 using guardian::plugins::PluginLoadResult;
 using guardian::testing::CapturedLog;
 using guardian::testing::Subprocess;
@@ -34,7 +34,7 @@ class WebSocketTest : public ::testing::Test {
   PluginLoadResult start(nlohmann::json config) {
     config["port"] = 0;
     config["port_file"] = (root_ / "port").string();
-    host_ = std::make_unique<PluginHost>(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
+    host_ = std::make_unique<PluginRunner>(guardian::testing::isolated_options({TEST_BUNDLED_PLUGIN_DIR}, log_));
     for (auto& r : host_->load({{"websocket", config}})) {
       if (r.name == "websocket") {
         if (r.status == PluginLoadResult::Status::loaded) {
@@ -67,7 +67,7 @@ class WebSocketTest : public ::testing::Test {
 
   fs::path root_;
   CapturedLog log_;
-  std::unique_ptr<PluginHost> host_;
+  std::unique_ptr<PluginRunner> host_;
   int port_ = 0;
 };
 
@@ -176,6 +176,47 @@ TEST_F(WebSocketTest, HttpStatusRouteAnswersThroughTheHostQuery) {
   EXPECT_EQ(fetch("/api/status").substr(0, 3), "401");
   EXPECT_EQ(fetch("/api/status?token=tk"), "200 {\"answer_to\":\"status\"}\n");
   EXPECT_EQ(fetch("/nope").substr(0, 3), "404");
+}
+
+// A real HTTP client (python's http.client) sending what careless or hostile clients send.
+std::string http_exchange(const fs::path& dir, int port, const std::string& method, const std::string& path,
+                          const std::string& header_name, const std::string& header_value, std::size_t body_bytes) {
+  Subprocess client({python, "-c",
+                     "import sys, http.client\n"
+                     "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=20)\n"
+                     "body = b'x' * int(sys.argv[6])\n"
+                     "headers = {sys.argv[4]: sys.argv[5]} if sys.argv[4] else {}\n"
+                     "try:\n"
+                     "  c.request(sys.argv[2], sys.argv[3], body=body or None, headers=headers)\n"
+                     "  r = c.getresponse(); print(r.status, r.read().decode())\n"
+                     "except Exception as e: print('no answer:', type(e).__name__, e)\n",
+                     std::to_string(port), method, path, header_name, header_value, std::to_string(body_bytes)},
+                    dir);
+  EXPECT_TRUE(client.wait(30s).has_value());
+  return client.stdout_text();
+}
+
+TEST_F(WebSocketTest, BearerSchemeIsCaseInsensitive) {
+  ASSERT_EQ(start({{"token", "tk"}}).status, PluginLoadResult::Status::loaded);
+  host_->set_query_handler([](const nlohmann::json&) { return nlohmann::json{{"ok", true}}; });
+  // RFC 7235: the scheme is case-insensitive; curl users and proxies write "bearer".
+  for (const char* scheme : {"Bearer", "bearer", "BEARER"})
+    EXPECT_EQ(http_exchange(root_, port_, "GET", "/api/status", "Authorization", std::string(scheme) + " tk", 0)
+                  .substr(0, 3), "200") << scheme;
+  EXPECT_EQ(http_exchange(root_, port_, "GET", "/api/status", "Authorization", "bearer wrong", 0).substr(0, 3), "401");
+  EXPECT_EQ(http_exchange(root_, port_, "GET", "/api/status", "Authorization", "Basic tk", 0).substr(0, 3), "401");
+  EXPECT_EQ(http_exchange(root_, port_, "GET", "/api/status", "Authorization", "bearertk", 0).substr(0, 3), "401");
+}
+
+TEST_F(WebSocketTest, OversizedHeadersAndBodiesAreAnsweredNotCut) {
+  ASSERT_EQ(start({{"token", "tk"}}).status, PluginLoadResult::Status::loaded);
+  // A 100 KB header used to get the connection closed with no answer.
+  const std::string big_header = http_exchange(root_, port_, "GET", "/healthz", "X-Big", std::string(100 * 1024, 'a'), 0);
+  EXPECT_EQ(big_header.substr(0, 3), "431") << big_header;
+  const std::string big_body = http_exchange(root_, port_, "POST", "/healthz?token=tk", "", "", 1024 * 1024);
+  EXPECT_EQ(big_body.substr(0, 3), "413") << big_body;
+  // The server is still there for the next client.
+  EXPECT_EQ(http_exchange(root_, port_, "GET", "/healthz", "", "", 0), "200 {\"ok\":true}\n");
 }
 
 }  // namespace

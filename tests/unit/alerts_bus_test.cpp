@@ -119,6 +119,53 @@ TEST_F(AlertBusTest, ServerUpResolvesServerDownAndIsNeverSwallowed) {
   EXPECT_EQ(bus.active().size(), 1u);
 }
 
+// A slow server's warning opens the window; its critical answers 10 s later must still
+// reach the plugins (once), and a step back to warning stays quiet inside the window.
+TEST_F(AlertBusTest, EscalationUnderTheSameKeyIsAlwaysEmitted) {
+  AlertBus bus(options());
+  auto slow = [](Severity severity) {
+    auto s = spec(AlertType::server_slow, "api");
+    s.severity = severity;
+    return s;
+  };
+  EXPECT_EQ(bus.raise(slow(Severity::warning)).outcome, RaiseOutcome::emitted);
+  clock_.advance(1s);
+  EXPECT_EQ(bus.raise(slow(Severity::warning)).outcome, RaiseOutcome::suppressed);
+  clock_.advance(1s);
+  const auto critical = bus.raise(slow(Severity::critical));
+  EXPECT_EQ(critical.outcome, RaiseOutcome::emitted);
+  EXPECT_EQ(critical.suppressed_count, 1u);  // the swallowed warning is counted in
+  for (int i = 0; i < 12; ++i) {
+    clock_.advance(1s);
+    EXPECT_EQ(bus.raise(slow(Severity::critical)).outcome, RaiseOutcome::suppressed);
+  }
+  EXPECT_EQ(bus.raise(slow(Severity::warning)).outcome, RaiseOutcome::suppressed);
+  const auto history = bus.history();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1]["severity"], "critical");
+  ASSERT_EQ(bus.active().size(), 1u);
+  EXPECT_EQ(bus.active()[0]["id"], critical.id);
+}
+
+// While a server flaps, SERVER_FLAPPING stands for the incident; the SERVER_UP that ends it
+// resolves it (and is emitted although another SERVER_UP went out a moment ago).
+TEST_F(AlertBusTest, ServerUpResolvesServerFlapping) {
+  AlertBus bus(options());
+  bus.raise(spec(AlertType::server_down, "api"));
+  clock_.advance(1s);
+  bus.raise(spec(AlertType::server_up, "api"));
+  clock_.advance(1s);
+  const auto flapping = bus.raise(spec(AlertType::server_flapping, "api"));
+  EXPECT_EQ(flapping.outcome, RaiseOutcome::emitted);
+  ASSERT_EQ(bus.active().size(), 1u);
+  EXPECT_EQ(bus.active()[0]["type"], "SERVER_FLAPPING");
+  clock_.advance(1s);
+  const auto up = bus.raise(spec(AlertType::server_up, "api"));
+  EXPECT_EQ(up.outcome, RaiseOutcome::emitted);
+  EXPECT_EQ(up.resolved_id, flapping.id);
+  EXPECT_TRUE(bus.active().empty());
+}
+
 TEST_F(AlertBusTest, ActiveHoldsUnresolvedCriticalOnesOnly) {
   AlertBus bus(options());
   bus.raise(spec(AlertType::resource_critical, "memory"));
@@ -251,12 +298,14 @@ TEST(AlertTypes, NamesRoundTripAndDefaultSeverities) {
   for (auto type : {AlertType::server_down, AlertType::server_up, AlertType::server_slow, AlertType::resource_warning,
                     AlertType::resource_critical, AlertType::memory_ceiling_kill, AlertType::test_timeout,
                     AlertType::test_failed, AlertType::permission_error, AlertType::level_changed,
-                    AlertType::critical}) {
+                    AlertType::server_flapping, AlertType::server_gave_up, AlertType::critical}) {
     EXPECT_EQ(parse_alert_type(to_string(type)), type);
   }
   EXPECT_FALSE(parse_alert_type("NOPE").has_value());
   EXPECT_EQ(default_severity(AlertType::server_down), Severity::critical);
   EXPECT_EQ(default_severity(AlertType::server_slow), Severity::warning);
+  EXPECT_EQ(to_string(AlertType::server_gave_up), "SERVER_GAVE_UP");
+  EXPECT_EQ(default_severity(AlertType::server_flapping), Severity::critical);
   EXPECT_EQ(default_severity(AlertType::level_changed), Severity::info);
   EXPECT_EQ(format_iso8601_utc(TimePoint(std::chrono::milliseconds(1'700'000'000'123))), "2023-11-14T22:13:20.123Z");
 }

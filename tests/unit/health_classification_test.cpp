@@ -20,12 +20,12 @@ ProbeResult answered(std::chrono::milliseconds latency) {
 }
 
 TEST(ProbeClassification, ByOutcomeAndResponseTime) {
-  SlowThresholds defaults;  // 2 s warning, 5 s critical
+  SlowThresholds defaults;  // 500 ms warning, 800 ms critical (the probe timeout is 1 s)
   EXPECT_EQ(classify(answered(3ms), defaults), ProbeClass::ok);
-  EXPECT_EQ(classify(answered(1999ms), defaults), ProbeClass::ok);
-  EXPECT_EQ(classify(answered(2s), defaults), ProbeClass::slow_warning);
-  EXPECT_EQ(classify(answered(4999ms), defaults), ProbeClass::slow_warning);
-  EXPECT_EQ(classify(answered(5s), defaults), ProbeClass::slow_critical);
+  EXPECT_EQ(classify(answered(499ms), defaults), ProbeClass::ok);
+  EXPECT_EQ(classify(answered(500ms), defaults), ProbeClass::slow_warning);
+  EXPECT_EQ(classify(answered(799ms), defaults), ProbeClass::slow_warning);
+  EXPECT_EQ(classify(answered(800ms), defaults), ProbeClass::slow_critical);
   ProbeResult failed;
   failed.latency = 1ms;
   failed.detail = "connection refused";

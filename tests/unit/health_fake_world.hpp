@@ -48,6 +48,7 @@ class FakeWorld : public LifecycleObserver {
     consider(exit_at);
     consider(deadline);
     consider(restart_at);
+    consider(stable_at);
     if (!next) return false;
     now = *next;
     if (exit_at && *exit_at == now) {
@@ -64,6 +65,9 @@ class FakeWorld : public LifecycleObserver {
     } else if (restart_at && *restart_at == now) {
       restart_at.reset();
       lifecycle.on_restart_due(now);
+    } else if (stable_at && *stable_at == now) {
+      stable_at.reset();
+      lifecycle.on_stable_due(now);
     }
     return true;
   }
@@ -103,6 +107,8 @@ class FakeWorld : public LifecycleObserver {
     ++restart_cancels;
     restart_at.reset();
   }
+  void schedule_stable_check(Milliseconds delay) override { stable_at = now + delay; }
+  void stable_again(const StableInfo& info) override { stable_notices.push_back(info); }
   void healthy(const HealthyInfo& info) override {
     deadline.reset();
     healthy_notices.push_back(info);
@@ -120,7 +126,7 @@ class FakeWorld : public LifecycleObserver {
 
   TimePoint epoch = TimePoint{} + 1000h;  // any fixed point: the lifecycle only subtracts
   TimePoint now = epoch;
-  std::optional<TimePoint> healthy_at, exit_at, deadline, restart_at;
+  std::optional<TimePoint> healthy_at, exit_at, deadline, restart_at, stable_at;
   bool exit_clean = false;
   bool finish_pending = false;
   bool fail_launches = false;
@@ -134,6 +140,7 @@ class FakeWorld : public LifecycleObserver {
   std::vector<unsigned> recovered_notices;
   std::vector<ProbeClass> slow_notices;
   std::vector<DownInfo> downs;
+  std::vector<StableInfo> stable_notices;
   std::vector<GiveUpInfo> give_ups;
   std::vector<ServerState> settled_states;
   int stops = 0;

@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "adapters/uvicorn/uvicorn_adapter.hpp"
 #include "guardian/config/config.hpp"
 #include "guardian/servers/server_spec.hpp"
 
@@ -33,8 +34,11 @@ TEST(ServerSpec, DefaultsApplyToEveryServer) {
   EXPECT_EQ(spec.lifecycle.breaker_failures, 5u);
   EXPECT_EQ(spec.lifecycle.breaker_window, 600s);
   EXPECT_EQ(spec.lifecycle.restart, health::RestartPolicy::always);
-  EXPECT_EQ(spec.slow.warning, 2s);
-  EXPECT_EQ(spec.slow.critical, 5s);
+  EXPECT_EQ(spec.slow.warning, 500ms);
+  EXPECT_EQ(spec.slow.critical, 800ms);
+  EXPECT_EQ(spec.probe_timeout, 1s) << "a hung server must be down within 5 s by default";
+  EXPECT_EQ(spec.lifecycle.flap_downs, 3u);
+  EXPECT_EQ(spec.lifecycle.flap_window, 120s);
   EXPECT_FALSE(spec.pinned_probe_interval.has_value()) << "the monitor level decides by default";
   EXPECT_TRUE(spec.uvicorn);
   EXPECT_EQ(spec.stop_signals, (std::vector<int>{SIGINT, SIGTERM}));  // uvicorn's graceful stop
@@ -116,6 +120,22 @@ TEST(ServerSpec, CommandGivenAsArgvIsLookedUp) {
   EXPECT_TRUE(spec.program.is_absolute());
   EXPECT_THROW(ServerSpec::from_config(config, "server", std::vector<std::string>{"no-such-program-h5"}), ConfigError);
   EXPECT_THROW(ServerSpec::from_config(config, "bad name", std::vector<std::string>{"sh"}), ConfigError);
+}
+
+}  // namespace
+}  // namespace guardian::servers
+
+namespace guardian::servers {
+namespace {
+
+// The reloader's announcement, as uvicorn 0.17 (Debian 12) prints it with each reloader, and
+// lines that only look alike.
+TEST(UvicornReload, TheReloadersAnnouncementIsRecognised) {
+  using adapters::uvicorn::announces_reload;
+  EXPECT_TRUE(announces_reload("WARNING:  StatReload detected file change in 'app.py'. Reloading..."));
+  EXPECT_TRUE(announces_reload("WARNING:  WatchFiles detected changes in 'app.py'. Reloading..."));
+  EXPECT_FALSE(announces_reload("INFO:     Started reloader process [4242] using StatReload"));
+  EXPECT_FALSE(announces_reload("INFO:     127.0.0.1:5000 - \"GET /Reloading... HTTP/1.1\" 200 OK"));
 }
 
 }  // namespace

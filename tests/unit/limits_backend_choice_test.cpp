@@ -5,6 +5,7 @@
 
 #include "guardian/limits/backend_choice.hpp"
 #include "guardian/limits/cgroup_probe.hpp"
+#include "guardian/limits/enclosing_cap.hpp"
 #include "limits_fake_cgroupfs.hpp"
 
 namespace guardian::limits {
@@ -116,7 +117,14 @@ TEST(LimitsBackendChoice, ASessionScopeWithAShellIsNotUsable) {
   EXPECT_NE(choice.reason.find("not writable by uid 1000"), std::string::npos) << choice.reason;
   EXPECT_TRUE(choice.permission_problem);
   ASSERT_FALSE(choice.fixes.empty());
-  EXPECT_NE(choice.fixes[0].find("systemd-run --user --scope -p Delegate=yes"), std::string::npos);
+  // Without a user bus `systemd-run --user` cannot work either: the fix says how to get the bus.
+  EXPECT_NE(choice.fixes[0].find("no systemd user bus"), std::string::npos) << choice.fixes[0];
+  probe.systemd_user_session = true;  // a bus, but no user manager's cgroup seen
+  choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  ASSERT_FALSE(choice.fixes.empty());
+  EXPECT_NE(choice.fixes[0].find("systemd-run --user --scope -p Delegate=yes"), std::string::npos) << choice.fixes[0];
+  probe.systemd_user_session = false;
   probe.own_writable = true;
   choice = choose_backend(probe, "auto", false);
   EXPECT_EQ(choice.backend, Backend::watchdog);
@@ -205,22 +213,138 @@ TEST(LimitsSystemdScope, AsksTheUserManagerForADelegatedScopeAroundGuardian) {
             "PIDs au 2 42 43 Delegate b true 0");
 }
 
-TEST(LimitsSystemdScope, OnlyOfferedToNonRootWithAUserSession) {
+TEST(LimitsSystemdScope, TheScopeGoesIntoTheCallersSliceAndIsPartOfTheCallersUnit) {
+  auto argv = transient_scope_command("guardian-42.scope", {42}, {"app.slice", "foo.service"});
+  std::string line;
+  for (const auto& arg : argv) line += (line.empty() ? "" : " ") + arg;
+  EXPECT_NE(line.find("guardian-42.scope fail 4 PIDs au 1 42 Delegate b true Slice s app.slice PartOf as 1 "
+                      "foo.service 0"),
+            std::string::npos)
+      << line;
+}
+
+TEST(LimitsSystemdScope, PlacementIsTheInnermostSliceUnderTheManagerAndTheUnitInIt) {
+  const std::string manager = "user.slice/user-1000.slice/user@1000.service";
+  auto service = scope_placement(manager + "/app.slice/foo.service", manager);
+  EXPECT_EQ(service.slice, "app.slice");
+  EXPECT_EQ(service.part_of, "foo.service");
+  auto nested = scope_placement(manager + "/app.slice/app-dev.slice/run-r1.scope", manager);
+  EXPECT_EQ(nested.slice, "app-dev.slice");
+  EXPECT_EQ(nested.part_of, "run-r1.scope");
+  auto delegated_leaf = scope_placement(manager + "/app.slice/foo.service/sub", manager);
+  EXPECT_EQ(delegated_leaf.slice, "app.slice");
+  EXPECT_EQ(delegated_leaf.part_of, "foo.service");
+  // A login session's scope is the manager's sibling: the manager's default slice, no PartOf.
+  auto session = scope_placement("user.slice/user-1000.slice/session-3.scope", manager);
+  EXPECT_EQ(session.slice, "");
+  EXPECT_EQ(session.part_of, "");
+}
+
+// A non-root guardian under systemd: a user manager with `manager` controllers delegated.
+CgroupProbe user_probe(std::string own, std::vector<std::string> own_controllers, bool own_writable,
+                       std::vector<std::string> manager = {"cpu", "memory", "pids"}) {
   CgroupProbe probe;
   probe.layout = Layout::unified;
   probe.v2_mount = "/sys/fs/cgroup";
-  probe.own_path = "/user.slice/user-1000.slice/session-3.scope";
+  probe.own_path = "/" + own;
   probe.own_visible = true;
   probe.mount_is_real_root = true;
-  probe.own_controllers = {"memory", "pids"};
+  probe.own_controllers = std::move(own_controllers);
+  probe.own_writable = own_writable;
+  probe.own_procs = {100};
   probe.euid = 1000;
   probe.systemd_user_session = true;
-  EXPECT_TRUE(choose_backend(probe, "auto", false).systemd_scope_possible);
+  probe.systemd_manager_dir = "user.slice/user-1000.slice/user@1000.service";
+  probe.systemd_manager_controllers = std::move(manager);
+  return probe;
+}
+
+TEST(LimitsSystemdScope, OnlyOfferedToNonRootWithAUserSession) {
+  auto probe = user_probe("user.slice/user-1000.slice/session-3.scope", {"memory", "pids"}, false);
+  EXPECT_TRUE(choose_backend(probe, "auto", false).systemd_scope);
   probe.systemd_user_session = false;
-  EXPECT_FALSE(choose_backend(probe, "auto", false).systemd_scope_possible);
+  EXPECT_FALSE(choose_backend(probe, "auto", false).systemd_scope);
   probe.euid = 0;
   probe.systemd_user_session = true;
-  EXPECT_FALSE(choose_backend(probe, "auto", false).systemd_scope_possible);
+  EXPECT_FALSE(choose_backend(probe, "auto", false).systemd_scope);
+}
+
+TEST(LimitsSystemdScope, PredictsTheScopesControllersWhereTheOwnCgroupCannotHoldTheRun) {
+  auto probe = user_probe("user.slice/user-1000.slice/user@1000.service/app.slice/foo.service", {"memory", "pids"},
+                          false);
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_TRUE(choice.systemd_scope);
+  EXPECT_EQ(choice.parent_dir, "user.slice/user-1000.slice/user@1000.service/app.slice");
+  EXPECT_EQ(choice.controllers, (std::vector<std::string>{"memory", "cpu", "pids"}));
+  EXPECT_TRUE(choice.fixes.empty()) << choice.fixes[0];
+  EXPECT_NE(choice.reason.find("part of foo.service"), std::string::npos) << choice.reason;
+  // Once guardian asked (or failed to), the decision is made from its own cgroup alone.
+  EXPECT_EQ(choose_backend(probe, "auto", false, false).backend, Backend::watchdog);
+}
+
+TEST(LimitsSystemdScope, AsksAlsoWhenOnlyAControllerIsMissing) {
+  // `systemd-run --user --scope -p Delegate=yes` in an app.slice that enables only memory pids.
+  auto probe = user_probe("user.slice/user-1000.slice/user@1000.service/app.slice/run-r1.scope", {"memory", "pids"},
+                          true);
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_TRUE(choice.systemd_scope);
+  EXPECT_TRUE(choice.missing_controllers.empty());
+  EXPECT_NE(choice.reason.find("lacks cpu"), std::string::npos) << choice.reason;
+  // The manager lacks cpu too: a scope would not help; doctor names the drop-in, not a scope.
+  probe.systemd_manager_controllers = {"memory", "pids"};
+  choice = choose_backend(probe, "auto", false);
+  EXPECT_FALSE(choice.systemd_scope);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.missing_controllers, std::vector<std::string>{"cpu"});
+  bool drop_in = false;
+  for (const auto& fix : choice.fixes) {
+    EXPECT_EQ(fix.find("systemd-run --user --scope"), std::string::npos) << fix;
+    drop_in = drop_in || fix.find("user@.service.d/delegate.conf") != std::string::npos;
+  }
+  EXPECT_TRUE(drop_in);
+}
+
+TEST(LimitsSystemdScope, ADelegatedScopeWithEveryControllerIsUsedAsItIs) {
+  auto probe = user_probe("user.slice/user-1000.slice/user@1000.service/app.slice/run-r1.scope",
+                          {"cpu", "memory", "pids"}, true);
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_FALSE(choice.systemd_scope);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_TRUE(choice.fixes.empty());
+}
+
+TEST(LimitsSystemdScope, WithoutAUserBusTheFixSaysHowToGetOne) {
+  auto probe = user_probe("system.slice/cron.service", {"memory", "pids"}, false);
+  probe.systemd_user_session = false;
+  probe.systemd_manager_dir.clear();
+  probe.systemd_manager_controllers.clear();
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  ASSERT_FALSE(choice.fixes.empty());
+  EXPECT_NE(choice.fixes[0].find("no systemd user bus"), std::string::npos) << choice.fixes[0];
+  EXPECT_NE(choice.fixes[0].find("loginctl enable-linger"), std::string::npos) << choice.fixes[0];
+}
+
+TEST(LimitsEnclosingCap, ExplicitCeilingsAreLoweredToTheCallersLimitsWithOneLine) {
+  CgroupProbe caller;  // a user service with MemoryMax=100M and CPUQuota=50%
+  caller.enclosing_memory_bytes = 100u << 20;
+  caller.enclosing_memory_from = "/sys/fs/cgroup/app.slice/foo.service/memory.max";
+  caller.enclosing_cpu_cores = 0.5;
+  caller.enclosing_cpu_from = "/sys/fs/cgroup/app.slice/foo.service/cpu.max";
+  Ceilings ceilings;
+  ceilings.memory_max_bytes = 600u << 20;
+  ceilings.memory_high_bytes = 540u << 20;
+  ceilings.cpu_cores = 2;
+  auto line = cap_to_enclosing(ceilings, caller);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(*ceilings.memory_max_bytes, 100u << 20);
+  EXPECT_EQ(*ceilings.memory_high_bytes, 90u << 20);
+  EXPECT_EQ(*ceilings.cpu_cores, 0.5);
+  EXPECT_NE(line->find("memory 600 MiB → 100 MiB"), std::string::npos) << *line;
+  EXPECT_NE(line->find("foo.service/cpu.max"), std::string::npos) << *line;
+  // Ceilings already inside the enclosing limits are left alone, silently.
+  EXPECT_FALSE(cap_to_enclosing(ceilings, caller).has_value());
 }
 
 }  // namespace

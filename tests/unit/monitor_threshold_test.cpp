@@ -112,3 +112,35 @@ TEST(ThresholdTest, SetCreatesTrackersPerMetricWithThePrefixThresholds) {
 }
 
 }  // namespace
+
+namespace {
+
+// The text of each step names the threshold it crossed: a step down from critical to
+// warning is "back under the critical threshold", never "warning at <critical %>".
+TEST(ThresholdTest, TextsNameTheThresholdCrossed) {
+  ThresholdTracker cpu("cpu", {70, 85}, {2, 5});
+  auto up = feed(cpu, {90, 92});
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(describe(up[0]), "cpu at 92% of the ceiling (over the critical threshold, 85%)");
+  auto down = feed(cpu, {75, 74});
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].to, ConditionState::warning);
+  EXPECT_EQ(down[0].threshold, ConditionState::critical);
+  EXPECT_EQ(describe(down[0]), "cpu at 74% of the ceiling (back under the critical threshold, 85%)");
+  auto ok = feed(cpu, {20, 20});
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(describe(ok[0]), "cpu at 20% of the ceiling (back under the warning threshold, 70%)");
+
+  ThresholdTracker disk("disk:/home", {80, 95}, {2, 5});
+  auto rise = feed(disk, {85, 86});
+  ASSERT_EQ(rise.size(), 1u);
+  EXPECT_EQ(describe(rise[0]), "disk /home 86% used (over the warning threshold, 80%)");
+  // Straight from critical to normal: below both, the warning one is named.
+  feed(disk, {99, 99});
+  auto cleared = feed(disk, {10, 10});
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0].to, ConditionState::ok);
+  EXPECT_EQ(describe(cleared[0]), "disk /home 10% used (back under the warning threshold, 80%)");
+}
+
+}  // namespace

@@ -80,7 +80,7 @@ TEST(ConfigSchema, SafeDumpSurvivesInvalidUtf8) {
 
 }  // namespace
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 
 namespace {
 
@@ -96,3 +96,11 @@ TEST(EventEnvelope, KindTimestampRunIdAndPayload) {
 }
 
 }  // namespace
+
+TEST(ConfigSchema, NonBooleanRequiredIsAnErrorNotAnException) {
+  // Found by fuzz_plugin_config: value("required", false) threw json::type_error out of the parser.
+  ConfigSchema schema;
+  std::string error;
+  EXPECT_FALSE(parse_config_schema(R"([{"key":"a","type":"int","required":1}])", schema, error));
+  EXPECT_NE(error.find("\"required\" that is not true or false"), std::string::npos) << error;
+}

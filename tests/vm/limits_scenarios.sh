@@ -58,6 +58,12 @@ end_scenario cpu
 scenario forkbomb --pids 16 -- $T fork-tree 3 4 3 2
 end_scenario forkbomb
 
+# 3b. A real fork bomb (it keeps forking against the ceiling; each process that cannot fork
+#     exits and another takes its place) under a root that never ends, without --timeout:
+#     ended by itself.
+scenario forkbomb_endless --pids 64 -- sh -c '( bomb() { bomb & bomb; }; bomb ) 2>/dev/null & while :; do :; done'
+end_scenario forkbomb_endless
+
 # 4. A setsid double-forked daemon is gone after the run.
 scenario daemon --kill-after 2s -- $T setsid-escape 1 120
 escapee=$(sed -n 's/^escapee //p' $W/daemon.out)
@@ -76,7 +82,8 @@ scenario freeze_kill --timeout 2s --kill-after 1s -- $T ignore-term 60
 unset GUARDIAN_CGROUP_KILL
 end_scenario freeze_kill
 
-# 7. guardian SIGKILLed: the sentinel writes cgroup.kill, nothing of the run survives.
+# 7. guardian SIGKILLed: the sentinel writes cgroup.kill, nothing of the run survives, and it
+#    removes the run's cgroups.
 echo "@@@ begin guardian_sigkill"
 "$G" run -- $T setsid-escape 120 120 >$W/sigkill.out 2>$W/sigkill.err </dev/null &
 gpid=$!
@@ -86,16 +93,42 @@ part pids_before; cat $CG/guardian-$gpid/tree/main/cgroup.procs 2>/dev/null | tr
 kill -9 $gpid
 wait $gpid 2>/dev/null
 i=0
-while [ $i -lt 50 ] && grep -q 'populated 1' $CG/guardian-$gpid/tree/main/cgroup.events 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
-part populated_after; cat $CG/guardian-$gpid/tree/main/cgroup.events 2>/dev/null
+while [ $i -lt 50 ] && [ -d $CG/guardian-$gpid ]; do sleep 0.2; i=$((i + 1)); done
 part escapee_alive
 escapee=$(sed -n 's/^escapee //p' $W/sigkill.out)
 if [ -n "$escapee" ] && kill -0 "$escapee" 2>/dev/null; then echo yes; else echo no; fi
 part leftover_cgroups; leftover_cgroups
 end_scenario guardian_sigkill
-# The next run removes the empty cgroups the killed guardian had to leave behind.
+# The next run removes what a guardian killed together with its sentinel left (a stand-in:
+# the run node of a pid that does not exist).
+mkdir -p $CG/guardian-999999/tree/main
 scenario after_sigkill -- $T exit 0
 end_scenario after_sigkill
+
+# 7b. The same in a cgroup that guardian shares with nobody (a delegated "box"): guardian moves
+#     into a leaf and enables controllers in box; SIGKILLed, its sentinel gives box back as it
+#     was, so box takes a process again (issue 12's repro).
+echo "@@@ begin sigkill_box"
+mkdir $CG/box
+sh -c "echo \$\$ >$CG/box/cgroup.procs && exec $G run -- $T setsid-escape 120 120" >$W/box.out 2>$W/box.err </dev/null &
+gpid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q ready $W/box.out 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+part box_before; find $CG/box -mindepth 1 -type d | sort; cat $CG/box/cgroup.subtree_control
+kill -9 $gpid
+wait $gpid 2>/dev/null
+i=0
+while [ $i -lt 50 ] && [ -n "$(find $CG/box -mindepth 1 -type d)" ]; do sleep 0.2; i=$((i + 1)); done
+part box_children; find $CG/box -mindepth 1 -type d
+part box_subtree_control; cat $CG/box/cgroup.subtree_control
+part box_takes_a_process; sh -c "echo \$\$ >$CG/box/cgroup.procs && echo yes" 2>&1
+part escapee_alive
+escapee=$(sed -n 's/^escapee //p' $W/box.out)
+if [ -n "$escapee" ] && kill -0 "$escapee" 2>/dev/null; then echo yes; else echo no; fi
+part stderr; cat $W/box.err
+i=0
+while [ $i -lt 25 ] && ! rmdir $CG/box 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+end_scenario sigkill_box
 
 # 8. Non-root in a delegated subtree, the way systemd delegates: /delegated belongs to the
 #    user; their shell lives in one leaf (shell), each guardian starts alone in another (job).

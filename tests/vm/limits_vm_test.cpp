@@ -7,38 +7,17 @@
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "vm_runner.hpp"
+#include "vm_sections.hpp"
 
 namespace {
 
 using Json = nlohmann::json;
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-struct Section {
-  std::map<std::string, std::string> parts;
-  std::string part(const std::string& name) const {
-    auto it = parts.find(name);
-    return it == parts.end() ? std::string() : it->second;
-  }
-  std::string trimmed(const std::string& name) const {
-    std::string text = part(name);
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    while (!text.empty() && (text.front() == '\n' || text.front() == ' ')) text.erase(0, 1);
-    return text;
-  }
-  int exit_code() const {
-    auto text = trimmed("exit");
-    return text.empty() ? -1 : std::stoi(text);
-  }
-  Json report() const {
-    auto text = trimmed("report");
-    if (text.empty()) return Json();
-    return Json::parse(text, nullptr, false);
-  }
-};
+using guardian::testing::Section;
 
 class LimitsVm : public ::testing::Test {
  protected:
@@ -47,26 +26,7 @@ class LimitsVm : public ::testing::Test {
     ASSERT_NE(vm.status, -1) << "bare-vm could not be started";
     raw_ = std::move(vm.output);
     vm_status_ = vm.status;
-    parse();
-  }
-
-  static void parse() {
-    std::istringstream in(raw_);
-    std::string line, section, part;
-    while (std::getline(in, line)) {
-      if (line.rfind("@@@ begin ", 0) == 0) {
-        section = line.substr(10);
-        part.clear();
-        sections_[section];
-      } else if (line.rfind("@@@ end ", 0) == 0) {
-        section.clear();
-      } else if (line.rfind("@@ ", 0) == 0 && !section.empty()) {
-        part = line.substr(3);
-        sections_[section].parts[part];
-      } else if (!section.empty() && !part.empty()) {
-        sections_[section].parts[part] += line + "\n";
-      }
-    }
+    sections_ = guardian::testing::parse_sections(raw_);
   }
 
   static const Section& section(const std::string& name) {
@@ -204,6 +164,18 @@ TEST_F(LimitsVm, AForkBombStopsAtPidsMax) {
   EXPECT_NE(s.part("stderr").find("pids ceiling"), std::string::npos) << describe(s);
 }
 
+TEST_F(LimitsVm, AForkBombThatKeepsForkingAtPidsMaxIsEndedAndNamed) {
+  const auto& s = section("forkbomb_endless");
+  EXPECT_EQ(s.exit_code(), 137) << describe(s);
+  EXPECT_LE(std::stoi("0" + s.trimmed("wall_seconds")), 60) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["killed_by"], "pids_ceiling") << describe(s);
+  EXPECT_EQ(report["ceiling_kill"]["kind"], "pids_ceiling") << describe(s);
+  EXPECT_EQ(report["ceiling_kill"]["ceiling"], 64);
+  EXPECT_NE(s.part("stderr").find("guardian killed it"), std::string::npos) << describe(s);
+}
+
 TEST_F(LimitsVm, ASetsidDoubleForkedDaemonIsGoneAfterTheRun) {
   const auto& s = section("daemon");
   EXPECT_EQ(s.exit_code(), 0) << describe(s);
@@ -229,12 +201,12 @@ TEST_F(LimitsVm, FreezeKillThawEndsATreeThatIgnoresSigterm) {
   EXPECT_EQ(report["killed_by"], "timeout");
 }
 
-TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroup) {
+TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroupAndRemovesIt) {
   const auto& s = section("guardian_sigkill");
   EXPECT_FALSE(s.trimmed("pids_before").empty()) << "the command never ran\n" << s.part("pids_before");
-  EXPECT_NE(s.part("populated_after").find("populated 0"), std::string::npos) << s.part("populated_after");
   EXPECT_EQ(s.trimmed("escapee_alive"), "no");
-  // The killed guardian could not remove its cgroups; the next run does.
+  EXPECT_EQ(s.trimmed("leftover_cgroups"), "") << "the sentinel removes the run's cgroups";
+  // What a guardian killed together with its sentinel left, the next run removes.
   const auto& next = section("after_sigkill");
   EXPECT_EQ(next.exit_code(), 0) << describe(next);
   EXPECT_EQ(next.trimmed("leftover_cgroups"), "");
@@ -245,9 +217,20 @@ TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroup) {
   EXPECT_TRUE(noted) << report["enforcement"].dump(2);
 }
 
+TEST_F(LimitsVm, ASigkilledGuardianGivesItsDelegatedCgroupBackAsItFoundIt) {
+  const auto& s = section("sigkill_box");
+  EXPECT_NE(s.part("box_before").find("/box/guardian-"), std::string::npos) << s.part("box_before");
+  EXPECT_NE(s.part("box_before").find("memory"), std::string::npos) << "guardian enabled controllers in box\n"
+                                                                   << s.part("box_before");
+  EXPECT_EQ(s.trimmed("box_children"), "");
+  EXPECT_EQ(s.trimmed("box_subtree_control"), "") << "what guardian enabled in box is disabled again";
+  EXPECT_EQ(s.trimmed("box_takes_a_process"), "yes");
+  EXPECT_EQ(s.trimmed("escapee_alive"), "no");
+}
+
 TEST_F(LimitsVm, NoCgroupDirectoryIsLeftAfterAnyRun) {
-  for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "daemon", "first_instruction", "freeze_kill",
-                           "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
+  for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "forkbomb_endless", "daemon", "first_instruction", "freeze_kill",
+                           "guardian_sigkill", "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
     EXPECT_EQ(section(name).trimmed("leftover_cgroups"), "") << name;
 }
 
@@ -270,11 +253,13 @@ TEST_F(LimitsVm, ANonRootUserRunsInADelegatedSubtree) {
 TEST_F(LimitsVm, ANonDelegatedCgroupIsAPermissionErrorAndTheWatchdogEnforces) {
   const auto& s = section("not_delegated");
   EXPECT_EQ(s.exit_code(), 0) << describe(s);
-  EXPECT_NE(s.part("stderr").find("is not writable by uid 1000"), std::string::npos) << describe(s);
-  EXPECT_NE(s.part("stderr").find("falling back to the /proc watchdog"), std::string::npos) << describe(s);
+  // One short line on stderr (the session's limits fallback); the why is in the report.
+  EXPECT_NE(s.part("stderr").find("ceilings by the /proc watchdog"), std::string::npos) << describe(s);
   Json report = s.report();
   ASSERT_TRUE(report.is_object()) << describe(s);
   EXPECT_EQ(report["enforcement"]["backend"], "watchdog");
+  EXPECT_NE(report["enforcement"]["reason"].get<std::string>().find("is not writable by uid 1000"), std::string::npos)
+      << report["enforcement"].dump(2);
   EXPECT_EQ(report["alerts"]["by_type"]["PERMISSION_ERROR"]["emitted"], 1) << report["alerts"].dump(2);
   EXPECT_EQ(s.trimmed("plain_children"), "") << "nothing may be created where guardian may not write";
 }

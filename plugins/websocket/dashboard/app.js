@@ -47,7 +47,21 @@
     return response.json();
   };
 
+  // Where `t` goes in the sorted array `times` (the first index whose time is >= t).
+  const lowerBound = (times, t) => {
+    let lo = 0, hi = times.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (times[mid] < t) lo = mid + 1; else hi = mid; }
+    return lo;
+  };
+
   // ---- charts -------------------------------------------------------------------------
+  // The time axis spans the run: from its start (or the first point) to the newest point,
+  // whatever order the history and the live points arrived in.
+  const runSpan = (u, min, max) => {
+    const first = state.startedAt !== null && state.startedAt <= (min ?? Infinity) ? state.startedAt : min;
+    const last = Math.max(max ?? first, (first ?? 0) + 1);
+    return [first, last];
+  };
   const chartWidth = (id) => Math.max(300, $(id).clientWidth || 600);
   function makeChart(id, opts, data) {
     if (!window.uPlot) {
@@ -71,7 +85,7 @@
   function buildResourcesChart() {
     makeChart('resources-chart', {
       height: 220,
-      scales: { y: { range: (u, min, max) => [0, Math.max(100, max || 0)] } },
+      scales: { x: { time: true, range: runSpan }, y: { range: (u, min, max) => [0, Math.max(100, max || 0)] } },
       axes: [axisStyle, { ...axisStyle, values: (u, vals) => vals.map((v) => `${v}%`) }],
       series: [{},
         { label: 'CPU % of ceiling', stroke: '#58a6ff', width: 2, fill: 'rgba(88,166,255,.12)' },
@@ -86,7 +100,7 @@
     const stepped = window.uPlot && window.uPlot.paths && window.uPlot.paths.stepped ? window.uPlot.paths.stepped({ align: 1 }) : undefined;
     makeChart('level-chart', {
       height: 120,
-      scales: { y: { range: [0, 3.2] } },
+      scales: { x: { time: true, range: runSpan }, y: { range: [0, 3.2] } },
       axes: [axisStyle, { ...axisStyle, splits: () => [0, 1, 2, 3], values: (u, vals) => vals.map((v) => LEVELS[v] || '') , size: 80 }],
       series: [{}, { label: 'level', stroke: '#db6d28', width: 2, fill: 'rgba(219,109,40,.25)', paths: stepped }],
     }, [state.time, state.level]);
@@ -108,7 +122,8 @@
     if (!names.length) return;
     makeChart('latency-chart', {
       height: 150,
-      axes: [axisStyle, { ...axisStyle, values: (u, vals) => vals.map((v) => `${v} ms`), size: 60 }],
+      scales: { x: { time: true, range: runSpan } },
+      axes: [axisStyle, { ...axisStyle, values: (u, vals) => vals.map((v) => `${v} ms`), size: 75 }],
       series: [{}, ...names.map((n, i) => ({ label: `${n} probe ms`, stroke: palette[i % palette.length], width: 2, spanGaps: true }))],
     }, data);
     charts.latencyNames = names.join(',');
@@ -162,22 +177,27 @@
   });
 
   // ---- state updates ----------------------------------------------------------------------
+  // A snapshot goes where its time says: the history loaded from the API usually arrives
+  // after the first live snapshots from the WebSocket, and must not be thrown away.
   function addSnapshot(s) {
     const t = seconds(s.time);
-    if (t === null || t <= state.lastSnapshot) return;
-    state.lastSnapshot = t;
+    if (t === null) return;
+    const at = lowerBound(state.time, t);
+    if (state.time[at] === t) return;  // seen already
     const tree = s.tree || {};
-    state.time.push(t);
-    state.cpu.push(tree.cpu_percent_of_ceiling ?? null);
-    state.memory.push(tree.memory_percent_of_ceiling ?? null);
-    state.level.push(Math.max(0, LEVELS.indexOf(s.level)));
+    state.time.splice(at, 0, t);
+    state.cpu.splice(at, 0, tree.cpu_percent_of_ceiling ?? null);
+    state.memory.splice(at, 0, tree.memory_percent_of_ceiling ?? null);
+    state.level.splice(at, 0, Math.max(0, LEVELS.indexOf(s.level)));
     if (state.time.length > MAX_POINTS) for (const a of [state.time, state.cpu, state.memory, state.level]) a.shift();
+    redraw();
+    if (t < state.lastSnapshot) return;  // older: the "now" figures stay the newest's
+    state.lastSnapshot = t;
     $('cpu-now').textContent = fmtPercent(tree.cpu_percent_of_ceiling);
     $('memory-now').textContent = fmtPercent(tree.memory_percent_of_ceiling);
     $('memory-bytes').textContent = `${fmtBytes(tree.memory_bytes)} / ${fmtBytes(tree.memory_ceiling_bytes)}`;
     $('processes-now').textContent = tree.processes ?? '–';
     setLevel(s.level);
-    redraw();
   }
   function setLevel(level, reason) {
     const node = $('run-level');
@@ -243,19 +263,27 @@
     if (Array.isArray(tests.failures)) $('test-failures').replaceChildren(...tests.failures.map((f) => el('li', {}, `${f.nodeid} (${f.outcome})`)));
     if (Array.isArray(tests.slowest)) $('test-slowest').replaceChildren(...tests.slowest.map((t) => el('li', {}, `${t.nodeid} — ${(t.duration_s ?? 0).toFixed(2)} s`)));
   }
+  // One probe latency, in time order (the API's history and live events may interleave).
+  function addLatency(name, t, ms) {
+    const series = state.latency[name] || (state.latency[name] = { time: [], ms: [] });
+    const at = lowerBound(series.time, t);
+    if (series.time[at] === t) return;
+    series.time.splice(at, 0, t);
+    series.ms.splice(at, 0, ms);
+    if (series.time.length > MAX_POINTS) { series.time.shift(); series.ms.shift(); }
+  }
+  // The uptime is the core's count (probes answered since the server was first healthy), the
+  // same the status API gives: never recomputed from what this page happened to see.
+  const uptimeOf = (s) => (typeof s.probes === 'number' && s.probes > 0 && typeof s.probes_ok === 'number'
+    ? (100 * s.probes_ok) / s.probes : null);
   function updateServer(name, s) {
-    state.servers[name] = { ...(state.servers[name] || {}), ...s };
+    const srv = { ...(state.servers[name] || {}), ...s };
+    srv.uptime_percent = uptimeOf(srv) ?? srv.uptime_percent ?? null;
     if (s.probe && typeof s.probe.latency_ms === 'number') {
-      const series = state.latency[name] || (state.latency[name] = { time: [], ms: [] });
-      series.time.push(seconds(s.ts) ?? Date.now() / 1000);
-      series.ms.push(s.probe.latency_ms);
-      if (series.time.length > MAX_POINTS) { series.time.shift(); series.ms.shift(); }
-      const srv = state.servers[name];
-      srv.probes = (srv.probes || 0) + 1;
-      srv.probes_ok = (srv.probes_ok || 0) + (s.probe.ok ? 1 : 0);
-      srv.uptime_percent = (100 * srv.probes_ok) / srv.probes;
+      addLatency(name, seconds(s.ts) ?? Date.now() / 1000, s.probe.latency_ms);
       srv.last_probe_latency_ms = s.probe.latency_ms;
     }
+    state.servers[name] = srv;
     renderServers();
     redraw();
   }
@@ -267,10 +295,11 @@
       const s = state.servers[n];
       return el('tr', { 'data-server': n },
         el('td', {}, n),
-        el('td', { class: `state-${s.state}` }, s.state || '?'),
+        el('td', { class: `state-${s.state}` }, `${s.state || '?'}${s.flapping ? ' (flapping)' : ''}`),
         el('td', {}, String(s.restarts ?? 0)),
         el('td', {}, s.uptime_percent === null || s.uptime_percent === undefined ? '–' : `${s.uptime_percent.toFixed(1)} %`),
-        el('td', {}, s.last_probe_latency_ms === null || s.last_probe_latency_ms === undefined ? '–' : `${s.last_probe_latency_ms} ms`));
+        el('td', {}, s.last_probe_latency_ms === null || s.last_probe_latency_ms === undefined ? '–'
+          : s.last_probe_latency_ms < 1 ? '< 1 ms' : `${Math.round(s.last_probe_latency_ms)} ms`));
     }));
   }
   function renderRun(status) {
@@ -283,7 +312,16 @@
     if (status.monitor) setLevel(status.monitor.level, status.monitor.reason);
     const th = status.thresholds || {};
     state.thresholds = { cpu: th.cpu || {}, memory: th.memory || {} };
-    for (const [name, s] of Object.entries(status.servers || {})) state.servers[name] = { ...(state.servers[name] || {}), ...s };
+    for (const [name, s] of Object.entries(status.servers || {})) {
+      const history = s.latency_history || {};
+      (history.time_s || []).forEach((t, i) => addLatency(name, t, history.ms[i]));
+      const { latency_history: _ignored, ...rest } = s;
+      // A live event newer than this answer may have arrived first: keep its counts.
+      const known = state.servers[name] || {};
+      const newer = (known.probes ?? -1) > (rest.probes ?? -1);
+      state.servers[name] = newer ? { ...rest, ...known } : { ...known, ...rest };
+      state.servers[name].uptime_percent = uptimeOf(state.servers[name]) ?? rest.uptime_percent ?? null;
+    }
     renderServers();
   }
   function setRunState(value) {

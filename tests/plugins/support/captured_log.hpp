@@ -1,11 +1,11 @@
-// CapturedLog: collects PluginHost log lines (thread-safe) so tests can assert on them.
+// CapturedLog: collects PluginRunner log lines (thread-safe) so tests can assert on them.
 #pragma once
 
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "guardian/plugins/plugin_host.hpp"
+#include "guardian/plugins/plugin_runner.hpp"
 
 namespace guardian::testing {
 
@@ -41,9 +41,9 @@ class CapturedLog {
 };
 
 // Host options that look only in the given directories (no env, build or install dirs).
-inline guardian::plugins::PluginHostOptions isolated_options(std::vector<std::filesystem::path> dirs,
+inline guardian::plugins::PluginRunnerOptions isolated_options(std::vector<std::filesystem::path> dirs,
                                                              CapturedLog& log) {
-  guardian::plugins::PluginHostOptions options;
+  guardian::plugins::PluginRunnerOptions options;
   options.search.config_paths = std::move(dirs);
   options.search.use_env_path = false;
   options.search.use_build_dir = false;

@@ -1,0 +1,55 @@
+// Test plugins that take their process down on their first event, the ways a real plugin
+// can: a bad pointer (SIGSEGV), abort() (SIGABRT), an allocation without bound (until the
+// plugin host's memory limit makes malloc fail, and the NULL is written to). CRASH_MODE picks.
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+
+#include "guardian/plugin.h"
+
+#define CRASH_SEGV 1
+#define CRASH_ABORT 2
+#define CRASH_ALLOC 3
+
+namespace {
+
+int instance_marker = 0;
+
+void* create(const guardian_host*, const char*, char**) { return &instance_marker; }
+
+// A volatile write: the compiler keeps it.
+[[maybe_unused]] void write_through(char* pointer) { *static_cast<volatile char*>(pointer) = 1; }
+
+char* volatile bad_pointer = nullptr;
+
+int on_event(void*, const char*, char**) {
+#if CRASH_MODE == CRASH_SEGV
+  write_through(bad_pointer);
+#elif CRASH_MODE == CRASH_ABORT
+  std::abort();
+#else
+  for (;;) {  // 64 MiB at a time, its first page used, unchecked: NULL once malloc gives up
+    char* block = static_cast<char*>(std::malloc(64u << 20));
+    std::memset(block, 1, 4096);
+    write_through(block);
+  }
+#endif
+  return GUARDIAN_PLUGIN_OK;
+}
+
+void destroy(void*) {}
+void free_str(char* text) { std::free(text); }
+
+#define STRINGIFY2(x) #x
+#define STRINGIFY(x) STRINGIFY2(x)
+
+const guardian_plugin plugin_struct = {
+    sizeof(guardian_plugin), GUARDIAN_PLUGIN_ABI_MAJOR, GUARDIAN_PLUGIN_ABI_MINOR, 0,
+    STRINGIFY(CRASH_NAME), "1.0.0", "crashes the plugin host on its first event (a test plugin)", "[]",
+    &create, &on_event, &destroy, &free_str};
+
+}  // namespace
+
+GUARDIAN_EXPORT const guardian_plugin* guardian_plugin_entry(uint32_t host_abi_major) {
+  return host_abi_major == GUARDIAN_PLUGIN_ABI_MAJOR ? &plugin_struct : nullptr;
+}

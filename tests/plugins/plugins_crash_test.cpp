@@ -1,0 +1,237 @@
+// Issue 14: plugins run in their own process. A plugin that takes that process down on its
+// first event — a segfault, abort(), an allocation without bound — beside jsonfile and
+// websocket: the run ends with the command's own exit code, report.json names the crashed
+// plugin and its signal, jsonfile still writes the alert file, a WebSocket client still gets
+// the alert, and nothing is left running. Also: a root run for a sudo user runs the plugin
+// host as that user, and a misspelt plugin key is a usage error (exit 125, "did you mean").
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/subprocess.hpp"
+
+namespace {
+
+using guardian::testing::read_file;
+using guardian::testing::read_lines;
+using guardian::testing::Subprocess;
+using guardian::testing::wait_until;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const std::map<std::string, std::string> no_ci{
+    {"CI", ""}, {"GITHUB_ACTIONS", ""}, {"GITLAB_CI", ""}, {"GITHUB_STEP_SUMMARY", ""}, {"DBUS_SESSION_BUS_ADDRESS", ""}};
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t size = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+// Processes (not this test) whose NUL-separated command line contains text.
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(text) != std::string::npos && std::stoi(name) != ::getpid()) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+// Pids of plugin host processes started by the guardian with this pid (their argv says so).
+std::vector<pid_t> plugin_hosts_of(pid_t guardian_pid) {
+  return processes_mentioning(std::string("__plugin-host") + '\0' + "3" + '\0' + std::to_string(guardian_pid) + '\0');
+}
+
+fs::path only_run_dir(const fs::path& runs) {
+  fs::path run_dir;
+  for (const auto& entry : fs::directory_iterator(runs)) run_dir = entry.path();
+  return run_dir;
+}
+
+struct Crash {
+  const char* plugin;
+  const char* signal;
+};
+
+class PluginCrash : public ::testing::TestWithParam<Crash> {};
+
+TEST_P(PluginCrash, IsALineAndTheRunGoesOnWithTheOtherPlugins) {
+  const auto [plugin, signal] = GetParam();
+  const fs::path root = guardian::testing::make_temp_dir("guardian-crash-");
+  const fs::path alerts_dir = root / "alerts";
+  const fs::path port_file = root / "ws.port";
+  const int port = free_port();
+  std::ofstream(root / "guardian.toml") << "[plugins.jsonfile]\ndirectory = \"" << alerts_dir.string() << "\"\n"
+                                        << "[plugins.websocket]\nport = " << port << "\nport_file = \""
+                                        << port_file.string() << "\"\n"
+                                        << "[plugins." << plugin << "]\n";
+  // The payload waits until the WebSocket client is connected (it creates `go`), then
+  // allocates past the 64 MiB ceiling: a MEMORY_CEILING_KILL alert and exit 137.
+  const fs::path go = root / "go";
+  const std::string payload = "while [ ! -e '" + go.string() + "' ]; do sleep 0.05; done; exec '" +
+                              std::string(TEST_TARGET_BINARY) + "' alloc 400 30";
+  auto env = no_ci;
+  env["GUARDIAN_PLUGIN_PATH"] = TEST_CRASH_PLUGIN_DIR;
+  const fs::path guardian_out = root / "guardian";
+  fs::create_directories(guardian_out);
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
+                       (root / "runs").string(), "--memory", "64M", "--", "sh", "-c", payload},
+                      guardian_out, env);
+
+  // The crash is one line that names the plugin.
+  const std::string named = std::string("plugin '") + plugin + "' crashed";
+  ASSERT_TRUE(wait_until([&] { return guardian.stderr_text().find(named) != std::string::npos; }, 30s))
+      << guardian.stderr_text();
+
+  // The restarted host serves the WebSocket again (same port): connect a real client.
+  const fs::path ws_messages = root / "ws.jsonl";
+  std::unique_ptr<Subprocess> client;
+  const auto connect_deadline = std::chrono::steady_clock::now() + 30s;
+  int attempt = 0;
+  while (std::chrono::steady_clock::now() < connect_deadline) {
+    const fs::path client_out = root / ("client" + std::to_string(attempt++));
+    fs::create_directories(client_out);
+    client = std::make_unique<Subprocess>(
+        std::vector<std::string>{"/usr/bin/python3", std::string(TEST_SOURCE_DIR) + "/ws_listen.py",
+                                 "ws://127.0.0.1:" + std::to_string(port) + "/ws", ws_messages.string()},
+        client_out);
+    if (wait_until([&] { return client->stdout_text().find("connected") != std::string::npos; }, 5s)) break;
+    client.reset();
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(client) << "no WebSocket after the host's restart: " << guardian.stderr_text();
+  std::ofstream(go).put('\n');
+
+  const auto status = guardian.wait(60s);
+  ASSERT_TRUE(status.has_value()) << "guardian did not end: " << guardian.stderr_text();
+  ASSERT_TRUE(WIFEXITED(*status)) << *status;
+  EXPECT_EQ(WEXITSTATUS(*status), 137) << guardian.stderr_text();  // the command's outcome, as without the plugin
+  ASSERT_TRUE(client->wait(20s).has_value()) << "the WebSocket stayed open after guardian ended";
+
+  // report.json: written, the same exit code, the crashed plugin and its signal.
+  const fs::path run_dir = only_run_dir(root / "runs");
+  const auto report = nlohmann::json::parse(read_file(run_dir / "report.json"), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << read_file(run_dir / "report.json");
+  EXPECT_EQ(report.value("exit_code", -1), 137);
+  bool crashed = false;
+  bool others_ran = true;
+  for (const auto& entry : report.value("plugins", nlohmann::json::array())) {
+    if (entry.value("name", "") == plugin)
+      crashed = entry.value("state", "") == "crashed" && entry.value("signal", "") == signal;
+    else if (entry.value("name", "") == "jsonfile" || entry.value("name", "") == "websocket")
+      others_ran = others_ran && entry.value("state", "") == "stopped";
+  }
+  EXPECT_TRUE(crashed) << report.dump(2);
+  EXPECT_TRUE(others_ran) << report.dump(2);
+
+  // jsonfile still wrote the alert file; the WebSocket client still got the alert.
+  bool file_written = false;
+  if (fs::is_directory(alerts_dir))
+    for (const auto& entry : fs::directory_iterator(alerts_dir))
+      file_written = file_written || entry.path().filename().string().find("_MEMORY_CEILING_KILL.json") != std::string::npos;
+  EXPECT_TRUE(file_written) << guardian.stderr_text();
+  bool pushed = false;
+  for (const auto& line : read_lines(ws_messages)) pushed = pushed || line.find("MEMORY_CEILING_KILL") != std::string::npos;
+  EXPECT_TRUE(pushed) << read_file(ws_messages);
+
+  // Nothing left running: no plugin host, no part of the command.
+  EXPECT_TRUE(plugin_hosts_of(guardian.pid()).empty());
+  EXPECT_TRUE(processes_mentioning(go.string()).empty());
+  fs::remove_all(root);
+}
+
+INSTANTIATE_TEST_SUITE_P(Plugins, PluginCrash,
+                         ::testing::Values(Crash{"crash_segv", "SIGSEGV"}, Crash{"crash_abort", "SIGABRT"},
+                                           Crash{"crash_alloc", "SIGSEGV"}),
+                         [](const auto& test) { return std::string(test.param.plugin); });
+
+TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a root run for a sudo user is what is tested)";
+  const fs::path root = guardian::testing::make_temp_dir("guardian-sudo-");
+  ::chmod(root.c_str(), 0755);
+  const fs::path alerts_dir = root / "alerts";
+  fs::create_directories(alerts_dir);
+  ::chmod(alerts_dir.c_str(), 0777);
+  std::ofstream(root / "guardian.toml") << "[plugins.jsonfile]\ndirectory = \"" << alerts_dir.string() << "\"\n";
+  const fs::path go = root / "go";
+  auto env = no_ci;
+  env["SUDO_UID"] = "65534";
+  env["SUDO_GID"] = "65534";
+  const fs::path guardian_out = root / "guardian";
+  fs::create_directories(guardian_out);
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
+                       (root / "runs").string(), "--", "sh", "-c",
+                       "while [ ! -e '" + go.string() + "' ]; do sleep 0.05; done"},
+                      guardian_out, env);
+  std::vector<pid_t> hosts;
+  ASSERT_TRUE(wait_until([&] { return !(hosts = plugin_hosts_of(guardian.pid())).empty(); }, 30s))
+      << guardian.stderr_text();
+  // Once the host has loaded jsonfile (its directory exists and it reported in), read its ids.
+  std::string uids;
+  std::string gids;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& line : read_lines("/proc/" + std::to_string(hosts[0]) + "/status")) {
+          if (line.rfind("Uid:", 0) == 0) uids = line;
+          if (line.rfind("Gid:", 0) == 0) gids = line;
+        }
+        return uids.find("65534") != std::string::npos;
+      },
+      10s))
+      << uids;
+  EXPECT_EQ(uids, "Uid:\t65534\t65534\t65534\t65534");
+  EXPECT_EQ(gids, "Gid:\t65534\t65534\t65534\t65534");
+  // Only its socket (and stdin/stdout/stderr) is open in it: no pidfd, no sentinel pipe.
+  std::vector<std::string> fds;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(hosts[0]) + "/fd")) {
+    const auto target = fs::read_symlink(entry.path()).string();
+    if (entry.path().filename() != "0" && entry.path().filename() != "1" && entry.path().filename() != "2")
+      fds.push_back(entry.path().filename().string() + " -> " + target);
+  }
+  std::string listed;
+  for (const auto& fd : fds) listed += fd + "\n";
+  EXPECT_NE(listed.find("3 -> socket:"), std::string::npos) << listed;
+  for (const char* forbidden : {"pidfd", "pipe:", "cgroup", "events.sock"})
+    EXPECT_EQ(listed.find(forbidden), std::string::npos) << forbidden << " open in the plugin host:\n" << listed;
+  std::ofstream(go).put('\n');
+  const auto status = guardian.wait(60s);
+  ASSERT_TRUE(status.has_value()) << guardian.stderr_text();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << guardian.stderr_text();
+  fs::remove_all(root);
+}
+
+TEST(PluginConfig, AMisspeltKeyIsAUsageErrorThatNamesTheKnownKey) {
+  const fs::path root = guardian::testing::make_temp_dir("guardian-typo-");
+  std::ofstream(root / "guardian.toml") << "[plugins.jsonfile]\nmax_filez = 3\n";
+  const fs::path marker = root / "ran";
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
+                       (root / "runs").string(), "--", "touch", marker.string()},
+                      root, no_ci);
+  const auto status = guardian.wait(30s);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 125) << guardian.stderr_text();
+  EXPECT_NE(guardian.stderr_text().find("did you mean 'max_files'"), std::string::npos) << guardian.stderr_text();
+  EXPECT_FALSE(fs::exists(marker)) << "the command ran although the configuration was refused";
+  fs::remove_all(root);
+}
+
+}  // namespace
