@@ -63,7 +63,7 @@ TEST(ConfigSchema, ErrorsNameTheKeyAndWhatIsExpected) {
   nlohmann::json complete;
   std::string error;
   EXPECT_FALSE(validate_config(schema, {{"file", "f"}, {"prot", 1}}, complete, error));
-  EXPECT_EQ(error, "unknown key 'prot' (known keys: port, ratio, on, origins, token, file)");
+  EXPECT_EQ(error, "unknown key 'prot' — did you mean 'port'? (known keys: port, ratio, on, origins, token, file)");
   EXPECT_FALSE(validate_config(schema, {{"file", "f"}, {"port", "80"}}, complete, error));
   EXPECT_EQ(error, "key 'port' must be a int, got \"80\"");
   EXPECT_FALSE(validate_config(schema, {{"file", "f"}, {"port", 1.5}}, complete, error));
