@@ -62,7 +62,8 @@ std::vector<pid_t> plugin_hosts_of(pid_t guardian_pid) {
 
 fs::path only_run_dir(const fs::path& runs) {
   fs::path run_dir;
-  for (const auto& entry : fs::directory_iterator(runs)) run_dir = entry.path();
+  for (const auto& entry : fs::directory_iterator(runs))
+    if (entry.is_directory()) run_dir = entry.path();  // the runs directory also holds its .gitignore
   return run_dir;
 }
 

@@ -72,8 +72,16 @@ std::string describe(const std::string& name, const Section& s) {
          s.part("output") + "--- report:\n" + s.part("report").substr(0, 4000) + "--- journal:\n" + s.part("journal");
 }
 
+// The login-session scenario retries once when the known scope race (issue 12) made the first
+// attempt fall back; say so in the test's output every time it happens.
+void note_retry(const std::string& name, const Section& s) {
+  if (!s.part("first_attempt_fell_back").empty())
+    std::printf("%s: KNOWN RACE (issue 12): the first attempt fell back to the watchdog; retried\n", name.c_str());
+}
+
 void expect_memory_ceiling_kill(const std::string& name) {
   const auto& s = section(name);
+  note_retry(name, s);
   Json report = s.report();
   ASSERT_TRUE(report.is_object()) << describe(name, s);
   EXPECT_EQ(report["enforcement"]["backend"], "cgroup_v2") << describe(name, s);
@@ -88,6 +96,7 @@ void expect_memory_ceiling_kill(const std::string& name) {
 
 void expect_quarter_core(const std::string& name) {
   const auto& s = section(name);
+  note_retry(name, s);
   Json report = s.report();
   ASSERT_TRUE(report.is_object()) << describe(name, s);
   EXPECT_EQ(s.exit_code(), 0) << describe(name, s);

@@ -61,11 +61,22 @@ run() {
   start=$(date +%s.%N)
   how "$situation" "$G" run --report "$report" --runs-dir $W/$name.runs "$@" >$W/$name.out 2>&1 </dev/null
   code=$?
+  # KNOWN BUG (issue 12, open): from a fresh PAM login session the transient scope is sometimes
+  # emptied by systemd right after guardian moved into it (seen 2 runs in 6), and guardian falls
+  # back to the watchdog. Until it is fixed, one retry; the first attempt stays in the output.
+  retried=""
+  if [ "$situation" = login_session ] && grep -q '"backend": *"watchdog"' "$report" 2>/dev/null; then
+    retried=$(cat $W/$name.out)
+    start=$(date +%s.%N)
+    how "$situation" "$G" run --report "$report" --runs-dir $W/$name.runs2 "$@" >$W/$name.out 2>&1 </dev/null
+    code=$?
+  fi
   end=$(date +%s.%N)
   echo "@@ exit"; echo $code
   echo "@@ wall_seconds"; echo "$start $end" | awk '{ printf "%.1f\n", $2 - $1 }'
   echo "@@ output"; cat $W/$name.out
   echo "@@ report"; cat "$report" 2>/dev/null; echo
+  [ -n "$retried" ] && { echo "@@ first_attempt_fell_back"; echo "$retried"; }
   echo "@@ journal"; journalctl --no-pager -q --since "@${start%.*}" -o cat 2>/dev/null | grep -iE 'guardian-|scope' | tail -n 20
   echo "@@@ end $name"
 }
