@@ -105,7 +105,8 @@ TEST(DeveloperDay, ReloadCrashHangAndFlappingWithNotifyWebsocketAndJsonfile) {
   EXPECT_GE(measured["downs"].get<int>(), 7);
 
   fs::path run_dir;
-  for (const auto& entry : fs::directory_iterator(root / "runs")) run_dir = entry.path();
+  for (const auto& entry : fs::directory_iterator(root / "runs"))
+    if (entry.is_directory()) run_dir = entry.path();  // beside the runs directory's .gitignore
   std::map<std::string, int> journaled;
   for (const auto& record : json_lines(run_dir / "alerts.jsonl")) {
     const json& alert = record.contains("alert") ? record["alert"] : record;

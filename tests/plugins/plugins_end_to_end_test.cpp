@@ -74,7 +74,8 @@ TEST(EndToEnd, AMemoryCeilingKillReachesTheJournalTheFilesTheDesktopAndTheBrowse
 
   // 1. The run's own journal.
   fs::path run_dir;
-  for (const auto& entry : fs::directory_iterator(root / "runs")) run_dir = entry.path();
+  for (const auto& entry : fs::directory_iterator(root / "runs"))
+    if (entry.is_directory()) run_dir = entry.path();  // beside the runs directory's .gitignore
   ASSERT_FALSE(run_dir.empty());
   bool journaled = false;
   for (const auto& record : json_lines(run_dir / "alerts.jsonl"))
