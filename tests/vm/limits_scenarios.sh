@@ -46,7 +46,8 @@ scenario memory_disk --memory 64M -- chroot /disk $T alloc 400 120 10 0.05
 end_scenario memory_disk
 # 1c. The same with memory.high asked for at 90 %: the kernel throttles the tree there; guardian
 #     ends it after limits.memory_high_stall (2 s) and names it.
-scenario memory_high_stall --memory 64M --memory-high 90% -- chroot /disk $T alloc 400 120 10 0.05
+# --timeout is only a safety net (the test asserts killed_by memory_ceiling, within seconds).
+scenario memory_high_stall --memory 64M --memory-high 90% --timeout 60s -- chroot /disk $T alloc 400 120 10 0.05
 end_scenario memory_high_stall
 
 # 2. cpu.max holds a two-thread spinner at its ceiling.
@@ -61,7 +62,8 @@ end_scenario forkbomb
 # 3b. A real fork bomb (it keeps forking against the ceiling; each process that cannot fork
 #     exits and another takes its place) under a root that never ends, without --timeout:
 #     ended by itself.
-scenario forkbomb_endless --pids 64 -- sh -c '( bomb() { bomb & bomb; }; bomb ) 2>/dev/null & while :; do :; done'
+#     (--timeout 60s is only a safety net: the test asserts killed_by pids_ceiling, not a timeout.)
+scenario forkbomb_endless --pids 64 --timeout 60s -- sh -c '( bomb() { bomb & bomb; }; bomb ) 2>/dev/null & while :; do :; done'
 end_scenario forkbomb_endless
 
 # 4. A setsid double-forked daemon is gone after the run.
