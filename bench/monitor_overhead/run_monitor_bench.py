@@ -5,7 +5,7 @@
    guardian's check through this host's process-tree backend, its per-process walk with
    open files and IO, and psutil_monitor.py's equivalent samples; all asleep or some of
    them waking every millisecond; samples back to back and 5 ms apart. With --vm, also the
-   cgroup v2 backend inside ../shared/cgroup2-vm (software-emulated: compare ratios only).
+   cgroup v2 backend inside the bare VM, tests/vm/bare/bare-vm (software-emulated: compare ratios only).
 2. A run at each level (pinned with --level) supervising a 100-process tree: guardian's own
    CPU and peak RSS against psutil_monitor.py sampling the same tree at the same interval,
    started on the same tree at the same time. Runs last --seconds (default 20; IDLE, whose
@@ -27,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PSUTIL = os.path.join(HERE, "psutil_monitor.py")
-VM_RUN = os.path.normpath(os.path.join(HERE, "../../../shared/cgroup2-vm/vm-run"))
+VM_RUN = os.path.normpath(os.path.join(HERE, "../../tests/vm/bare/bare-vm"))  # the project's own VM
 LEVELS = [("idle", 30.0), ("normal", 5.0), ("intensive", 1.0), ("critical", 0.5)]
 
 
