@@ -28,6 +28,9 @@ Usage errors exit 2.
                               all sleep SECONDS; when all run, the root prints
                               "tree N" (processes in the tree, itself included) and
                               "ready", then exits after ROOT_SECONDS (default SECONDS)
+  fork-bomb                   print "ready", then every process forks copies of itself
+                              forever (a refused fork is retried after 1 ms); ends only
+                              when killed
   setsid-escape SECONDS [ESCAPEE_SECONDS]
                               an intermediate child calls setsid() and forks a
                               grandchild (the escapee), then exits; prints
@@ -71,6 +74,7 @@ constexpr Mode kModes[] = {
     {"spin", mode_spin},
     {"alloc", mode_alloc},
     {"fork-tree", mode_fork_tree},
+    {"fork-bomb", mode_fork_bomb},
     {"setsid-escape", mode_setsid_escape},
     {"double-fork", mode_double_fork},
     {"ignore-term", mode_ignore_term},

@@ -24,6 +24,7 @@ int mode_print_cgroup(Args args);
 
 // modes_tree.cpp: process trees and processes that try to escape their supervisor.
 int mode_fork_tree(Args args);
+int mode_fork_bomb(Args args);
 int mode_setsid_escape(Args args);
 int mode_double_fork(Args args);
 

@@ -132,6 +132,18 @@ int mode_fork_tree(Args args) {
   return 0;
 }
 
+// A fork bomb that never lets up: every process forks copies of itself in a loop, and a
+// refused fork is retried, never fatal (a shell's `bomb & bomb` dies at its first refused fork,
+// so such a bomb can burn itself out). Ends only when killed.
+int mode_fork_bomb(Args args) {
+  expect_arg_count("fork-bomb", args, 0, 0);
+  say("ready");
+  for (;;) {
+    const pid_t child = ::fork();
+    if (child < 0) ::usleep(1000);  // at the ceiling: try again, as a bomb does
+  }
+}
+
 int mode_setsid_escape(Args args) { return escape(args, "setsid-escape", true); }
 
 int mode_double_fork(Args args) { return escape(args, "double-fork", false); }

@@ -59,11 +59,12 @@ end_scenario cpu
 scenario forkbomb --pids 16 -- $T fork-tree 3 4 3 2
 end_scenario forkbomb
 
-# 3b. A real fork bomb (it keeps forking against the ceiling; each process that cannot fork
-#     exits and another takes its place) under a root that never ends, without --timeout:
-#     ended by itself.
-#     (--timeout 60s is only a safety net: the test asserts killed_by pids_ceiling, not a timeout.)
-scenario forkbomb_endless --pids 64 --timeout 60s -- sh -c '( bomb() { bomb & bomb; }; bomb ) 2>/dev/null & while :; do :; done'
+# 3b. A fork bomb that keeps forking against the ceiling (guardian-target fork-bomb: every
+#     process forks forever and retries a refused fork), without --timeout of its own: ended by
+#     itself. (A shell's `bomb & bomb` dies at its first refused fork and can burn itself out:
+#     a tree that hit the ceiling once and carried on, which guardian rightly leaves alone.)
+#     --timeout 60s is only a safety net: the test asserts killed_by pids_ceiling.
+scenario forkbomb_endless --pids 64 --timeout 60s -- $T fork-bomb
 end_scenario forkbomb_endless
 
 # 4. A setsid double-forked daemon is gone after the run.
