@@ -68,6 +68,13 @@ PytestAdapter::PytestAdapter(context::RunContext& context)
   }
 }
 
+bool names_pytest(const std::vector<std::string>& command) {
+  return std::any_of(command.begin(), command.end(), [](const std::string& word) {
+    const std::string name = fs::path(word).filename().string();
+    return name.find("pytest") != std::string::npos || name.find("py.test") != std::string::npos;
+  });
+}
+
 PytestAdapter::~PytestAdapter() {
   boost::system::error_code ignored;
   socket_.close(ignored);
@@ -89,7 +96,9 @@ std::error_code PytestAdapter::start() {
         "pytest plugin not injected: guardian_pytest.py is not installed (looked in {}); pytest runs without "
         "test events — reinstall guardian, or pass --no-pytest-plugin to silence this",
         looked);
-    context_.console.info(message);
+    // On the console only when the command names pytest: any other run would carry a
+    // warning about a tool it does not use (the event log always has it).
+    if (names_pytest(context_.options.command)) context_.console.info(message);
     context_.log.warning("tests", "pytest.plugin_missing", message);
     return {};
   }

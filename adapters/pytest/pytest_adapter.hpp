@@ -33,6 +33,10 @@ inline constexpr const char* kSocketVariable = "GUARDIAN_EVENTS_SOCKET";
 void add_plugin_environment(std::vector<std::string>& environment, const std::filesystem::path& socket_path,
                             const std::filesystem::path& plugin_directory);
 
+// True when a word of the command is pytest (`pytest`, `py.test`, `python -m pytest`, a path
+// to either): whether a missing adapter is worth a line on the console.
+bool names_pytest(const std::vector<std::string>& command);
+
 class PytestAdapter {
  public:
   explicit PytestAdapter(context::RunContext& context);

@@ -12,6 +12,14 @@ namespace {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
+TEST(PytestCommand, NamesPytestWhateverWayItIsStarted) {
+  EXPECT_TRUE(names_pytest({"pytest", "-q"}));
+  EXPECT_TRUE(names_pytest({"/usr/bin/python3", "-m", "pytest"}));
+  EXPECT_TRUE(names_pytest({"/home/u/.venv/bin/py.test"}));
+  EXPECT_FALSE(names_pytest({"uvicorn", "app:app"}));
+  EXPECT_FALSE(names_pytest({"/opt/guardian-test/guardian-target", "alloc", "400"}));
+}
+
 Json finish(int pid, const std::string& nodeid, const std::string& outcome, double duration_s) {
   return {{"event", "test_finish"}, {"pid", pid}, {"nodeid", nodeid}, {"outcome", outcome},
           {"duration_s", duration_s}, {"text", outcome == "passed" ? Json() : Json("boom")}, {"worker", nullptr}};
