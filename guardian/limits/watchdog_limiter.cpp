@@ -18,9 +18,14 @@ namespace guardian::limits {
 namespace {
 
 // Tasks (threads) the real user already has: RLIMIT_NPROC counts all of them, not the tree.
-std::uint64_t tasks_of_user(const process::ProcFs& proc, uid_t uid) {
+// guardian's own helpers (the plugin host) are left out: their thread count changes while the
+// run goes on (it was 5 when counted and fewer later, which gave the tree a slot over its
+// ceiling), so the tree shares the budget with them instead — never more than its ceiling.
+std::uint64_t tasks_of_user(const process::TreeMembership& membership, uid_t uid) {
+  const auto& proc = membership.proc();
   std::uint64_t tasks = 0;
   for (pid_t pid : proc.all_pids()) {
+    if (membership.is_helper(pid)) continue;
     struct stat info {};
     if (::stat(fmt::format("/proc/{}", pid).c_str(), &info) != 0 || info.st_uid != uid) continue;
     if (auto st = proc.stat(pid)) tasks += static_cast<std::uint64_t>(std::max(1L, st->threads));
@@ -53,7 +58,7 @@ WatchdogLimiter::WatchdogLimiter(boost::asio::any_io_executor executor, process:
     if (::geteuid() == 0 || ::getuid() == 0) {
       pids_note_ = "not enforced: root is exempt from RLIMIT_NPROC (cgroup v2 pids.max would hold it)";
     } else {
-      nproc_limit_ = tasks_of_user(membership_.proc(), ::getuid()) + *options_.ceilings.pids_max;
+      nproc_limit_ = tasks_of_user(membership_, ::getuid()) + *options_.ceilings.pids_max;
       pids_note_ = fmt::format("RLIMIT_NPROC {} (the user's {} existing tasks + the ceiling; counts all of the "
                                "user's tasks)",
                                *nproc_limit_, *nproc_limit_ - *options_.ceilings.pids_max);

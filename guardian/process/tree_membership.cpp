@@ -25,10 +25,13 @@ TreeMembership& TreeMembership::operator=(const TreeMembership& other) {
   return *this;
 }
 
+bool TreeMembership::is_helper(pid_t pid) const {
+  return std::any_of(helpers_.begin(), helpers_.end(), [pid](const auto& is_helper) { return is_helper(pid); });
+}
+
 std::vector<ProcStat> TreeMembership::walk(ProcFileCache* cache) const {
   auto is_excluded = [this](pid_t pid) {
-    return std::find(excluded_.begin(), excluded_.end(), pid) != excluded_.end() ||
-           std::any_of(helpers_.begin(), helpers_.end(), [pid](const auto& is_helper) { return is_helper(pid); });
+    return std::find(excluded_.begin(), excluded_.end(), pid) != excluded_.end() || is_helper(pid);
   };
   // Walk guardian's own subtree: as subreaper, every process the command ever started is
   // in it, whatever it did to its group or session.

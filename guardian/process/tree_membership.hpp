@@ -32,6 +32,8 @@ class TreeMembership {
   /// Never count the subtrees of processes this says are guardian's own helpers (the plugin
   /// host, whose pid changes when it is restarted).
   void exclude_subtrees_of(std::function<bool(pid_t)> is_helper) { helpers_.push_back(std::move(is_helper)); }
+  /// Whether `pid` is one of those helpers.
+  bool is_helper(pid_t pid) const;
   /// Also claim adopted orphans without the marker (for the run's last sweep, where
   /// everything under guardian goes).
   void claim_unmarked_orphans(bool claim) { claim_unmarked_ = claim; }
