@@ -13,6 +13,9 @@ bash scripts/install-deps.sh all
 jobs=$(nproc)
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+# Paths relative to the checkout in ccache's keys (and no working directory in them): a fresh
+# clone in another folder, as CI makes, reuses what an earlier clone compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 echo "== build: warnings are errors" >&2
 cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUARDIAN_WERROR=ON "${launcher[@]}" >/dev/null
