@@ -1,6 +1,8 @@
 // All of the websocket plugin's Boost.Beast code (slow to compile: keep it in this one file).
 #include "server.hpp"
 
+#include "access.hpp"
+
 #include <fcntl.h>
 
 #include <atomic>
@@ -34,18 +36,6 @@ bool is_loopback_address(const std::string& address) {
 }
 
 namespace {
-
-bool constant_time_equal(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-std::string lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 HttpRequest to_request(const http::request<http::string_body>& req) {
   HttpRequest out;
@@ -200,34 +190,10 @@ class ServerImpl final : public Server {
   }
   bool stopping() const { return stopping_; }
 
-  // Token check for both upgrades and protected routes.
-  bool authorized(const HttpRequest& request) const {
-    if (options_.token.empty()) return true;
-    auto it = request.query.find("token");
-    if (it != request.query.end() && constant_time_equal(it->second, options_.token)) return true;
-    const std::string auth = request.header("authorization");
-    // "<scheme> <token>": the scheme is case-insensitive (RFC 7235 section 2.1), so curl's and
-    // some proxies' "bearer" is the same as "Bearer".
-    const auto space = auth.find(' ');
-    if (space == std::string::npos || lower(auth.substr(0, space)) != "bearer") return false;
-    const auto token_start = auth.find_first_not_of(' ', space);
-    return token_start != std::string::npos && constant_time_equal(auth.substr(token_start), options_.token);
-  }
-
+  // Token check for both upgrades and protected routes (access.cpp).
+  bool authorized(const HttpRequest& request) const { return token_accepted(request, options_.token); }
   // Browsers always send Origin on a WebSocket upgrade; other clients may omit it.
-  bool origin_allowed(const HttpRequest& request) const {
-    const std::string origin = request.header("origin");
-    if (origin.empty()) return true;
-    const std::string port = ":" + std::to_string(port_);
-    // The dashboard this server itself serves is always same-origin.
-    for (const std::string& host : {std::string("127.0.0.1"), std::string("localhost"), options_.bind_address}) {
-      if (lower(origin) == "http://" + lower(host) + port) return true;
-    }
-    for (const auto& allowed : options_.allowed_origins) {
-      if (allowed == "*" || lower(allowed) == lower(origin)) return true;
-    }
-    return false;
-  }
+  bool origin_allowed(const HttpRequest& request) const { return origin_accepted(request, options_, port_); }
 
   void handle_upgrade(beast::tcp_stream& stream, http::request<http::string_body> req,
                       const std::function<void(HttpResponse)>& refuse) {
