@@ -3,7 +3,8 @@
 // trips it for good. A successful start clears the count.
 #include <chrono>
 #include <cstddef>
-#include <deque>
+
+#include "guardian/health/recent_events.hpp"
 
 namespace guardian::health {
 
@@ -19,14 +20,13 @@ class CircuitBreaker {
   void reset() { failures_.clear(); }
   bool tripped() const { return tripped_; }
   /// Failed starts within the window as of the last record_failure.
-  std::size_t recent_failures() const { return failures_.size(); }
+  std::size_t recent_failures() const { return failures_.count(); }
   std::size_t max_failures() const { return max_failures_; }
-  Milliseconds window() const { return window_; }
+  Milliseconds window() const { return failures_.window(); }
 
  private:
   std::size_t max_failures_;
-  Milliseconds window_;
-  std::deque<TimePoint> failures_;
+  RecentEvents failures_;
   bool tripped_ = false;
 };
 

@@ -2,16 +2,15 @@
 
 namespace guardian::health {
 
-FlapDetector::FlapDetector(unsigned downs, Milliseconds window) : threshold_(downs), window_(window) {}
+FlapDetector::FlapDetector(unsigned downs, Milliseconds window) : threshold_(downs), downs_(window) {}
 
 FlapDetector::Down FlapDetector::record_down(TimePoint now) {
   if (flapping_) {
     ++downs_in_phase_;
     return Down::while_flapping;
   }
-  downs_.push_back(now);
-  while (!downs_.empty() && now - downs_.front() > window_) downs_.pop_front();
-  if (threshold_ == 0 || downs_.size() < threshold_) return Down::single;
+  const std::size_t recent = downs_.record(now);
+  if (threshold_ == 0 || recent < threshold_) return Down::single;
   flapping_ = true;
   downs_in_phase_ = 1;
   return Down::starts_flapping;

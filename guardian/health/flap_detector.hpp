@@ -5,7 +5,8 @@
 // the phase ends when the server has stayed healthy for the stable period.
 #include <chrono>
 #include <cstddef>
-#include <deque>
+
+#include "guardian/health/recent_events.hpp"
 
 namespace guardian::health {
 
@@ -28,16 +29,15 @@ class FlapDetector {
   /// Stable again: the phase is over, and the downs before it are forgiven.
   void end();
   /// Downs within the window as of the last record_down.
-  std::size_t recent_downs() const { return downs_.size(); }
+  std::size_t recent_downs() const { return downs_.count(); }
   /// Downs since the flapping phase began (the one that started it included).
   unsigned downs_while_flapping() const { return downs_in_phase_; }
   unsigned threshold() const { return threshold_; }
-  Milliseconds window() const { return window_; }
+  Milliseconds window() const { return downs_.window(); }
 
  private:
   unsigned threshold_;
-  Milliseconds window_;
-  std::deque<TimePoint> downs_;
+  RecentEvents downs_;
   bool flapping_ = false;
   unsigned downs_in_phase_ = 0;
 };
