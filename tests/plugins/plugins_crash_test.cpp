@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(Plugins, PluginCrash,
                          [](const auto& test) { return std::string(test.param.plugin); });
 
 TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (a root run for a sudo user is what is tested)";
+  ASSERT_EQ(::geteuid(), 0u) << "this test needs root: a root run for a sudo user is what it tests";
   const fs::path root = guardian::testing::make_temp_dir("guardian-sudo-");
   ::chmod(root.c_str(), 0755);
   const fs::path alerts_dir = root / "alerts";
