@@ -40,6 +40,10 @@ std::uint64_t to_ms(const timeval& tv) {
 // doctor` and events.jsonl. What is asked but not enforced stays loud.
 std::string console_line(const std::string& event, const std::string& message) {
   if (event == "limits.partial") return message;
+  // A user without a systemd user bus (cron, a CI runner's service, su) is told that much:
+  // it is the one fallback the user can usually fix from the same shell.
+  if (message.find("no systemd user bus") != std::string::npos)
+    return "no systemd user bus here: ceilings by the /proc watchdog ('guardian doctor' says what to run)";
   if (event == "limits.permission_denied")
     return "cgroup v2 refused guardian: ceilings by the /proc watchdog ('guardian doctor' says how to fix)";
   return "no cgroup v2 here: ceilings by the /proc watchdog ('guardian doctor' says why)";
