@@ -1,9 +1,9 @@
 // guardian(1) in roff, from the command line's definition and the configuration schema.
 #include <fmt/format.h>
 
+#include "guardian/cli/exit_code_docs.hpp"
 #include "guardian/cli/generate_command.hpp"
 #include "guardian/config/schema.hpp"
-#include "guardian/process/exit_status.hpp"
 
 namespace guardian::cli {
 namespace {
@@ -45,15 +45,9 @@ void write_command(const CommandDoc& command, const std::string& prefix, std::os
   for (const auto& sub : command.subcommands) write_command(sub, name, out);
 }
 
-struct ExitCodeDoc {
-  std::string code;
-  std::string meaning;
-};
-
 }  // namespace
 
 void write_man_page(const CommandDoc& root, std::ostream& out) {
-  using namespace process::exit_code;
   out << ".TH GUARDIAN 1 \"\" \"guardian " GUARDIAN_VERSION "\" \"User Commands\"\n.nh\n.ad l\n";  // no hyphenation: keys stay greppable
   out << ".SH NAME\nguardian \\- " << roff(root.description.substr(root.description.find("— ") == std::string::npos
                                                                           ? 0
@@ -88,16 +82,8 @@ void write_man_page(const CommandDoc& root, std::ostream& out) {
   out << ".TP\n\\fBGUARDIAN_RUN_ID\\fR, \\fBGUARDIAN_RUN_DIR\\fR\nset for the supervised command: its run's id and "
          "directory\n";
 
-  const std::vector<ExitCodeDoc> exit_codes = {
-      {"the command's own", "it ended normally"},
-      {fmt::format("{}+N", signal_base), "it died of signal N (137 = SIGKILL, e.g. the memory ceiling)"},
-      {std::to_string(timed_out), "--timeout expired, or a test ran longer than --test-timeout"},
-      {std::to_string(guardian_failed), "guardian itself failed: bad usage or configuration; nothing was started"},
-      {std::to_string(not_executable), "the command is not executable"},
-      {std::to_string(not_found), "the command was not found"},
-  };
   out << ".SH EXIT STATUS\n";
-  for (const auto& code : exit_codes) out << ".TP\n\\fB" << roff(code.code) << "\\fR\n" << roff(code.meaning) << "\n";
+  for (const auto& code : exit_code_docs()) out << ".TP\n\\fB" << roff(code.code) << "\\fR\n" << roff(code.meaning) << "\n";
 
   out << ".SH FILES\n"
          ".TP\n\\fBguardian.toml\\fR, \\fBpyproject.toml\\fR ([tool.guardian])\nthe configuration, read from the "

@@ -2,10 +2,12 @@
 # guardian(1) and the completions are generated from the command line and the schema (issue 16):
 # the page renders without warnings and names every subcommand, setting, environment variable
 # and exit code; bash completes subcommands, flags and enum values; zsh parses the script.
-#   usage: docs_test.sh GUARDIAN_BIN DOCS_DIR
+# The README's exit-code table is the generator's output, not a second text.
+#   usage: docs_test.sh GUARDIAN_BIN DOCS_DIR README
 set -euo pipefail
 guardian=$1
 docs=$2
+readme=$3
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 page=$(mktemp); trap 'rm -f "$page" "$page.err"' EXIT
@@ -39,4 +41,16 @@ complete_bash() {
 [[ " $(complete_bash guardian serve --mode pr) " == " prod " ]] || fail "bash: serve --mode"
 [ -z "$(complete_bash guardian __gen)" ] || fail "bash: the hidden generator is offered"
 zsh -n "$docs/_guardian" || fail "zsh: the completion does not parse"
+# README.md: the block between the exit-codes markers, indentation removed, is exactly the table
+# `guardian __generate exit-codes` prints (so it can only change where the man page's does).
+embedded=$(sed -n '/<!-- exit-codes:/,/<!-- \/exit-codes -->/p' "$readme" | sed '1d;$d' | sed 's/^  //')
+[ -n "$embedded" ] || fail "README.md has no exit-codes block"
+[ "$embedded" = "$("$guardian" __generate exit-codes)" ] ||
+  fail "README.md's exit-code table differs from 'guardian __generate exit-codes'; paste its output between the markers"
+# and the manual page says the same: each meaning's start (the page wraps long lines).
+while IFS='|' read -r _ code meaning _; do
+  start=$(echo "$meaning" | sed 's/^ *//;s/ *$//' | cut -c1-30)
+  grep -qF -- "$start" "$page" || fail "the manual page's EXIT STATUS lacks '$start' ($code)"
+done < <("$guardian" __generate exit-codes | tail -n +3)
+
 echo "docs: manual page and completions OK"
