@@ -63,7 +63,10 @@ TEST(DeveloperDay, ReloadCrashHangAndFlappingWithNotifyWebsocketAndJsonfile) {
                        (root / "app").string(), "--port", std::to_string(port), "--reload", "--reload-dir",
                        (root / "app").string()},
                       root,
-                      {{"DEVDAY_FLAP", (root / "flap").string()}, {"CI", ""}, {"GITHUB_ACTIONS", ""},
+                      // No bytecode cache: an edit that keeps the file's size within the second of the
+                      // copy would otherwise reload the stale .pyc (Python checks whole-second mtime
+                      // and size), and the reloaded app would still answer "ok 0".
+                      {{"DEVDAY_FLAP", (root / "flap").string()}, {"PYTHONDONTWRITEBYTECODE", "1"}, {"CI", ""}, {"GITHUB_ACTIONS", ""},
                        {"GITLAB_CI", ""}, {"GITHUB_STEP_SUMMARY", ""}});
   Subprocess driver({"/usr/bin/python3", (fixtures / "driver.py").string(), url, (root / "app" / "app.py").string(),
                      (root / "flap").string(), results.string(), shots_ready.string(), shots_done.string(),
@@ -90,7 +93,9 @@ TEST(DeveloperDay, ReloadCrashHangAndFlappingWithNotifyWebsocketAndJsonfile) {
   EXPECT_TRUE(shot_status && *shot_status == 0) << shot.stdout_text() << shot.stderr_text();
 
   const auto driven = driver.wait(120s);
-  ASSERT_TRUE(driven && *driven == 0) << driver.stdout_text() << driver.stderr_text() << read_file(results);
+  // On failure: the driver's account, then guardian's (it carries uvicorn's own log lines).
+  ASSERT_TRUE(driven && *driven == 0) << driver.stdout_text() << driver.stderr_text() << read_file(results)
+                                      << "\n--- guardian:\n" << guardian.stderr_text();
   guardian.kill(SIGINT);  // Ctrl-C: the day is over
   const auto status = guardian.wait(60s);
   ASSERT_TRUE(status.has_value()) << "guardian did not end: " << guardian.stderr_text();
