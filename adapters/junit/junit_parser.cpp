@@ -163,7 +163,8 @@ JunitReport parse_junit(std::string_view xml, std::string_view label) {
   if (root_name != "testsuites" && root_name != "testsuite") {
     report.status = JunitReport::Status::malformed;
     report.problem = fmt::format("{}: not JUnit XML (the root element is <{}>, expected <testsuites> or <testsuite>); "
-                                 "point --junit at the file the test runner wrote", label, root_name);
+                                 "point --junit at the file the test runner wrote",
+                                 label, clean_utf8(root_name, 80));  // any bytes: it goes into report.json
     return report;
   }
   pugi::xml_node first_case;

@@ -141,7 +141,7 @@ void PytestAdapter::handle(std::string_view datagram) {
   auto effect = tracker_.consume(event);
   if (effect.ignored) return;
   const std::string kind = event.value("event", "");
-  const pid_t pid = event.value("pid", 0);
+  const pid_t pid = event_pid(event);  // consume() checked "event" is a string
   if (kind == "test_start") {
     if (timeout_) {
       auto it = tracker_.running().find(pid);

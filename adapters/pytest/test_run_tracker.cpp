@@ -19,6 +19,16 @@ nlohmann::json result_json(const TestResult& result) {
 
 }  // namespace
 
+pid_t event_pid(const nlohmann::json& event) {
+  auto it = event.find("pid");
+  return it != event.end() && it->is_number_integer() ? it->get<pid_t>() : 0;
+}
+
+double event_number(const nlohmann::json& event, const char* key) {
+  auto it = event.find(key);
+  return it != event.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
 EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_point now) {
   EventEffect effect;
   if (!event.is_object() || !event.contains("event") || !event["event"].is_string()) {
@@ -26,7 +36,7 @@ EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_poi
     return effect;
   }
   const std::string kind = event["event"].get<std::string>();
-  const pid_t pid = event.value("pid", 0);
+  const pid_t pid = event_pid(event);
   const std::string worker = string_field(event, "worker");
   if (!worker.empty()) workers_.insert(worker);
 
@@ -40,7 +50,7 @@ EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_poi
   } else if (kind == "test_finish") {
     running_.erase(pid);
     TestResult result{string_field(event, "nodeid"), string_field(event, "outcome"),
-                      event.value("duration_s", 0.0), string_field(event, "text"), worker};
+                      event_number(event, "duration_s"), string_field(event, "text"), worker};
     if (result.outcome.empty()) result.outcome = "passed";
     ++counts_[result.outcome];
     if (result.outcome == "failed") ++failed_;
@@ -52,7 +62,7 @@ EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_poi
     effect.collection_error = string_field(event, "nodeid");
   } else if (kind == "session_finish") {
     if (worker.empty()) {
-      session_duration_s_ = event.value("duration_s", 0.0);
+      session_duration_s_ = event_number(event, "duration_s");
       if (event.contains("exitstatus") && event["exitstatus"].is_number_integer())
         exit_status_ = event["exitstatus"].get<int>();
     }

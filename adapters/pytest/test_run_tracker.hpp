@@ -16,6 +16,13 @@
 
 namespace guardian::adapters::pytest {
 
+// A datagram's fields, read whatever their type: any process of the tree can write to the
+// event socket, so a field of the wrong type is a default, never an exception (one escaping
+// the event loop would end guardian). Found by the fuzzing campaign ("pid":"").
+pid_t event_pid(const nlohmann::json& event);
+double event_number(const nlohmann::json& event, const char* key);
+
+
 struct TestResult {
   std::string nodeid;
   std::string outcome;  // passed, failed, error, skipped, xfailed, xpassed

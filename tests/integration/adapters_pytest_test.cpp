@@ -152,5 +152,25 @@ TEST(AdaptersPytestPlugin, HarmlessWhenGuardianIsAbsent) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// Any process of the tree can write to the event socket. Fields of the wrong type (found by the
+// fuzzing campaign: "pid":"" threw json::type_error out of the event handler, which ended guardian
+// and with it the run) are defaults; the run goes on and its exit code passes through.
+TEST_F(AdaptersPytest, EventsWithFieldsOfTheWrongTypeDoNotEndTheRun) {
+  const std::string sender =
+      "import os, socket, time\n"
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+      "for line in ['{\"event\":\"session_start\",\"pid\":\"\"}',\n"
+      "             '{\"event\":\"test_start\",\"pid\":[1],\"nodeid\":\"x::y\"}',\n"
+      "             '{\"event\":\"test_finish\",\"pid\":{},\"nodeid\":\"x::y\",\"duration_s\":\"slow\"}',\n"
+      "             '{\"event\":\"session_finish\",\"pid\":null,\"duration_s\":[],\"exitstatus\":\"1\"}']:\n"
+      "    s.sendto(line.encode(), os.environ['GUARDIAN_EVENTS_SOCKET'])\n"
+      "time.sleep(1)\n"
+      "raise SystemExit(3)\n";
+  auto result = run({"run", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-c", sender}, 60s);
+  ASSERT_EQ(result.term_signal, 0) << result.describe();
+  EXPECT_EQ(result.exit_code, 3) << result.describe();
+  EXPECT_EQ(report()["tests"]["total"], 1) << report().dump(2);
+}
+
 }  // namespace
 }  // namespace guardian::testing

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "adapters/junit/junit_adapter.hpp"
 #include "adapters/junit/junit_parser.hpp"
@@ -141,3 +142,13 @@ TEST(JunitPaths, CommaSeparatedRelativeToTheWorkingDirectory) {
 
 }  // namespace
 }  // namespace guardian::adapters::junit
+
+// Found by the fuzzing campaign: a root element whose name is not UTF-8 went raw into the
+// problem text, and report.json's dump() threw on it at the end of the run.
+TEST(JunitParser, ANonUtf8RootElementNameIsCleanedInTheProblem) {
+  using namespace guardian::adapters::junit;
+  const JunitReport report = parse_junit("<test\xa0\xa0suites/>", "junit.xml");
+  EXPECT_EQ(report.status, JunitReport::Status::malformed);
+  EXPECT_NO_THROW((void)nlohmann::json(report.problem).dump());
+  EXPECT_NE(report.problem.find("the root element is <test"), std::string::npos) << report.problem;
+}
