@@ -19,16 +19,6 @@
 namespace guardian::limits {
 namespace {
 
-// The run's cgroups, shared by every unit (the main command, each server) of this guardian.
-Result<std::shared_ptr<CgroupRunTree>> shared_run_tree(const CgroupFs& fs, const BackendChoice& choice,
-                                                       const Ceilings& ceilings) {
-  static std::weak_ptr<CgroupRunTree> shared;
-  if (auto tree = shared.lock()) return tree;
-  auto created = CgroupRunTree::create(fs, choice, ceilings);
-  if (created) shared = *created;
-  return created;
-}
-
 // The scope sits beside the unit guardian was started in: that unit's limits no longer hold
 // the run by themselves, so guardian's ceilings are computed against them.
 void keep_enclosing_limits(const CgroupProbe& caller, CgroupProbe& now) {
@@ -88,7 +78,9 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
 
   if (choice.backend == Backend::cgroup_v2) {
     CgroupFs fs(probe.v2_mount);
-    auto tree = shared_run_tree(fs, choice, ceilings);
+    // The run's cgroups, shared by every unit (the main command, each server) of the session.
+    auto tree = request.run_cgroups ? request.run_cgroups->tree(fs, choice, ceilings)
+                                    : CgroupRunTree::create(fs, choice, ceilings);
     std::optional<Error> failure;
     if (tree) {
       CgroupV2Limiter::Options options{ceilings, request.unit_name, config.text("limits.cgroup_kill") != "freeze",

@@ -8,6 +8,7 @@
 
 #include "guardian/config/config.hpp"
 #include "guardian/limits/limiter.hpp"
+#include "guardian/limits/run_cgroups.hpp"
 #include "guardian/process/tree_membership.hpp"
 
 namespace guardian::limits {
@@ -18,6 +19,9 @@ struct LimiterRequest {
   process::TreeMembership membership;  // how to find the tree through /proc
   std::string unit_name;               // "main", or a server's name
   std::function<void(const std::string& event, const std::string& message)> warn;  // loud fallbacks
+  // The run's cgroups, shared by every unit of the session (the session's); null: this
+  // limiter gets a tree of its own.
+  RunCgroups* run_cgroups = nullptr;
 };
 
 std::unique_ptr<Limiter> make_limiter(LimiterRequest request);

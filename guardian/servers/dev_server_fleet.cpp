@@ -27,8 +27,9 @@ monitor::Severity to_monitor(alerts::Severity severity) {
 }  // namespace
 
 DevServerFleet::DevServerFleet(context::RunContext& context, std::vector<ServerSpec> specs, Role role,
-                               process::OrphanReaper& reaper, process::Sentinel& sentinel)
-    : context_(context), reaper_(reaper), sentinel_(sentinel) {
+                               process::OrphanReaper& reaper, process::Sentinel& sentinel,
+                               limits::RunCgroups& run_cgroups)
+    : context_(context), reaper_(reaper), sentinel_(sentinel), run_cgroups_(run_cgroups) {
   auto hooks = make_hooks();
   for (auto& spec : specs) {
     if (role == Role::beside_command)
@@ -53,6 +54,7 @@ ServerHooks DevServerFleet::make_hooks() {
     if (main_membership_) main_membership_->exclude_subtree(pid);
   };
   hooks.watch_kill_file = [this](const std::string& file) { sentinel_.watch_cgroup_kill_file(file); };
+  hooks.run_cgroups = &run_cgroups_;
   hooks.running_test = [this] { return context_.running_test ? context_.running_test() : nlohmann::json(); };
   if (auto* monitor = context_.monitor) {
     // A server down takes the monitor to CRITICAL; a failed probe to at least INTENSIVE.

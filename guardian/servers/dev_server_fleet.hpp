@@ -29,10 +29,11 @@ class DevServerFleet {
   /// command starts, so a server that cannot come up ends the run instead of keeping a CI
   /// job waiting; alone (`serve`): its restart policy from the first attempt.
   enum class Role { beside_command, alone };
-  /// `reaper` and `sentinel` are the session's: a server's root is a child guardian waits
-  /// for itself, and its group is one the sentinel kills if guardian dies.
+  /// `reaper`, `sentinel` and `run_cgroups` are the session's: a server's root is a child
+  /// guardian waits for itself, its group is one the sentinel kills if guardian dies, and its
+  /// cgroup is a leaf of the run's cgroups (shared with the command).
   DevServerFleet(context::RunContext& context, std::vector<ServerSpec> specs, Role role,
-                 process::OrphanReaper& reaper, process::Sentinel& sentinel);
+                 process::OrphanReaper& reaper, process::Sentinel& sentinel, limits::RunCgroups& run_cgroups);
   ~DevServerFleet();
 
   bool empty() const { return servers_.empty(); }
@@ -94,6 +95,7 @@ class DevServerFleet {
   context::RunContext& context_;
   process::OrphanReaper& reaper_;
   process::Sentinel& sentinel_;
+  limits::RunCgroups& run_cgroups_;
   process::TreeMembership* main_membership_ = nullptr;
   bool finished_ = false;
   std::vector<std::unique_ptr<ServerSupervisor>> servers_;

@@ -134,7 +134,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
   process::TreeMembership membership(process::ProcFs{}, ::getpid(), marker_entry_);
   auto limiter = limits::make_limiter(limits::LimiterRequest{
       context_.config, context_.io.get_executor(), std::move(membership), spec_.name,
-      context_.limits_fallback});
+      context_.limits_fallback, hooks_.run_cgroups});
   // A server at its memory ceiling is killed like the main command would be; it then counts
   // as down (or as a failed start) and its restart policy applies.
   limiter->on_breach([this, id = attempt_id_](const limits::Breach& breach) {

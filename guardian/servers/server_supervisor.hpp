@@ -18,6 +18,7 @@
 #include "guardian/alerts/alert.hpp"
 #include "guardian/health/probe.hpp"
 #include "guardian/health/server_lifecycle.hpp"
+#include "guardian/limits/run_cgroups.hpp"
 #include "guardian/process/exit_status.hpp"
 #include "guardian/context/run_context.hpp"
 #include "guardian/servers/server_output.hpp"
@@ -45,6 +46,8 @@ struct ServerHooks {
   std::function<void(alerts::Severity severity, const std::string& reason)> pulse;
   /// The test running right now ({"nodeid": …} from the test-runner adapter), or null.
   std::function<nlohmann::json()> running_test;
+  /// The run's cgroups, shared with the command and the other servers (the session's).
+  limits::RunCgroups* run_cgroups = nullptr;
 };
 
 // Its member functions live in three files: server_supervisor.cpp (launching, stopping,

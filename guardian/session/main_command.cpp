@@ -52,7 +52,8 @@ void MainCommand::attach() {
 }
 
 std::optional<int> MainCommand::launch(process::OrphanReaper& reaper, process::Sentinel& sentinel,
-                                       servers::DevServerFleet& fleet, std::function<void()> finished) {
+                                       servers::DevServerFleet& fleet, limits::RunCgroups& run_cgroups,
+                                       std::function<void()> finished) {
   fleet_ = &fleet;
   finished_ = std::move(finished);
   const auto& options = context_.options;
@@ -63,7 +64,7 @@ std::optional<int> MainCommand::launch(process::OrphanReaper& reaper, process::S
   fleet.exclude_from(membership);
   auto limiter = limits::make_limiter(limits::LimiterRequest{
       context_.config, context_.io.get_executor(), std::move(membership), "main",
-      context_.limits_fallback});
+      context_.limits_fallback, &run_cgroups});
   limiter->on_breach([this](const limits::Breach& breach) { on_ceiling_breach(breach); });
   if (auto kill_file = limiter->kill_file(); !kill_file.empty()) sentinel.watch_cgroup_kill_file(kill_file);
   sentinel.undo_on_death(limiter->undo_after_death());

@@ -13,6 +13,7 @@
 #include "adapters/pytest/pytest_adapter.hpp"
 #include "guardian/context/run_context.hpp"
 #include "guardian/limits/limiter.hpp"
+#include "guardian/limits/run_cgroups.hpp"
 #include "guardian/process/exit_status.hpp"
 #include "guardian/process/job_control.hpp"
 #include "guardian/process/orphan_reaper.hpp"
@@ -32,9 +33,10 @@ class MainCommand {
   void attach();
   /// Launches the command beside the running servers; `finished` runs once its tree is
   /// empty. Empty: running. Otherwise guardian's exit code (the launch failed; printed and
-  /// reported, nothing runs).
+  /// reported, nothing runs). `run_cgroups`: the session's, shared with the servers.
   std::optional<int> launch(process::OrphanReaper& reaper, process::Sentinel& sentinel,
-                            servers::DevServerFleet& fleet, std::function<void()> finished);
+                            servers::DevServerFleet& fleet, limits::RunCgroups& run_cgroups,
+                            std::function<void()> finished);
   /// Processes of guardian's own (the plugin host) that the command's tree never includes.
   void exclude_subtrees_of(std::function<bool(pid_t)> is_helper) { helpers_ = std::move(is_helper); }
 

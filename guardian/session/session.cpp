@@ -97,12 +97,13 @@ class Session {
                                    {"run_dir", run_.path.string()}});
 
     using Role = servers::DevServerFleet::Role;
-    fleet_.emplace(context_, std::move(specs_), main_ ? Role::beside_command : Role::alone, reaper_, sentinel_);
+    fleet_.emplace(context_, std::move(specs_), main_ ? Role::beside_command : Role::alone, reaper_, sentinel_,
+                   run_cgroups_);
     if (main_) {
       // Dev servers first: the command starts once they are all healthy (issue 5).
       if (auto code = fleet_->start_and_wait()) return finish(code);
       main_->exclude_subtrees_of(plugins_->host_pids());  // guardian's own, not the command's
-      if (auto code = main_->launch(reaper_, sentinel_, *fleet_, [this] { end_loop(); })) return finish(code);
+      if (auto code = main_->launch(reaper_, sentinel_, *fleet_, run_cgroups_, [this] { end_loop(); })) return finish(code);
     } else {
       announce_serving();
       fleet_->on_all_settled([this] { end_loop(); });
@@ -284,6 +285,8 @@ class Session {
   process::OrphanReaper reaper_;
   std::optional<RunPlugins> plugins_;
   std::optional<monitor::Monitor> monitor_;
+  // The run's cgroups (cgroup v2 backend), shared by the command's limiter and each server's.
+  limits::RunCgroups run_cgroups_;
   std::optional<MainCommand> main_;  // `run` only; before fleet_: its exit stops the servers
   std::optional<servers::DevServerFleet> fleet_;
   boost::asio::signal_set signals_;

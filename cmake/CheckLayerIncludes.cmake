@@ -1,0 +1,68 @@
+# ctest "layer_includes" (label unit): every `#include "guardian/<folder>/..."` (and
+# "adapters/...") of each layer's folder must name the folder itself or a layer it declares in
+# cmake/GuardianLayers.cmake, and every declared layer must be included somewhere (the table
+# says exactly what each folder uses). A folder under guardian/ that is not a layer fails too.
+#   cmake -DSOURCE_DIR=<project root> -P cmake/CheckLayerIncludes.cmake
+cmake_minimum_required(VERSION 3.25)  # script mode: the project's policies
+include(${CMAKE_CURRENT_LIST_DIR}/GuardianLayers.cmake)
+if(NOT SOURCE_DIR)
+  message(FATAL_ERROR "CheckLayerIncludes.cmake: pass -DSOURCE_DIR=<project root>")
+endif()
+guardian_check_layer_order()
+
+set(problems)
+file(GLOB folders LIST_DIRECTORIES true RELATIVE ${SOURCE_DIR}/guardian ${SOURCE_DIR}/guardian/*)
+foreach(folder IN LISTS folders)
+  if(IS_DIRECTORY ${SOURCE_DIR}/guardian/${folder} AND NOT folder STREQUAL "include"
+     AND NOT folder IN_LIST GUARDIAN_LAYERS)
+    list(APPEND problems "guardian/${folder}/ is not a layer: add it to GUARDIAN_LAYERS in cmake/GuardianLayers.cmake")
+  endif()
+endforeach()
+
+foreach(layer IN LISTS GUARDIAN_LAYERS)
+  guardian_layer_dir(${layer} dir)
+  set(allowed ${layer} ${GUARDIAN_LAYER_DEPS_${layer}})
+  list(JOIN GUARDIAN_LAYER_DEPS_${layer} ", " allowed_text)
+  if(NOT allowed_text)
+    set(allowed_text "(nothing: a bottom layer)")
+  endif()
+  set(used)
+  file(GLOB_RECURSE files RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/${dir}/*.cpp ${SOURCE_DIR}/${dir}/*.hpp
+       ${SOURCE_DIR}/${dir}/*.h)
+  list(SORT files)
+  foreach(file IN LISTS files)
+    file(STRINGS ${SOURCE_DIR}/${file} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"(guardian|adapters)/")
+    foreach(line IN LISTS lines)
+      if(line MATCHES "\"adapters/")
+        set(target adapters)
+      elseif(line MATCHES "\"guardian/([A-Za-z0-9_]+)/")
+        set(target ${CMAKE_MATCH_1})
+      elseif(line MATCHES "\"guardian/build_paths.hpp\"" AND NOT layer STREQUAL "config")
+        list(APPEND problems "${file}: guardian/build_paths.hpp is generated for config/ only")
+        continue()
+      else()
+        continue()  # guardian/plugin.h: the plugin SDK header, any layer
+      endif()
+      if(target STREQUAL "include")
+        continue()
+      endif()
+      if(NOT target IN_LIST allowed)
+        string(STRIP "${line}" line)
+        list(APPEND problems "${file}: ${line}: layer '${layer}' may use only ${allowed_text} (cmake/GuardianLayers.cmake)")
+      endif()
+      list(APPEND used ${target})
+    endforeach()
+  endforeach()
+  foreach(dep IN LISTS GUARDIAN_LAYER_DEPS_${layer})
+    if(NOT dep IN_LIST used)
+      list(APPEND problems "${dir}/: declares '${dep}' in cmake/GuardianLayers.cmake but includes nothing from it")
+    endif()
+  endforeach()
+endforeach()
+
+if(problems)
+  list(JOIN problems "\n  " text)
+  message(FATAL_ERROR "layer check failed:\n  ${text}")
+endif()
+list(LENGTH GUARDIAN_LAYERS count)
+message(STATUS "layer includes: ${count} layers, every include within its declared layers")
