@@ -82,6 +82,12 @@ void DevServerFleet::follow_monitor() {
   });
 }
 
+nlohmann::json DevServerFleet::enforcement() const {
+  for (const auto& server : servers_)
+    if (!server->enforcement().empty()) return server->enforcement();
+  return nlohmann::json::object();
+}
+
 void DevServerFleet::start() {
   started_ = true;
   for (auto& server : servers_) server->start();

@@ -77,6 +77,11 @@ class DevServerFleet {
   std::optional<int> last_exit_code() const;
   /// {"NAME": {state, restarts, last probe latency, startup times, …}}
   nlohmann::json report() const;
+  /// The limits backend the servers run under and what it enforces (the run report's and
+  /// the status query's "enforcement" under `serve`): the first launched server's limiter
+  /// report. Every server's limiter comes from the same make_limiter decision, so the first
+  /// speaks for all. Empty before any server was launched.
+  nlohmann::json enforcement() const;
   /// After the session's loop: waits until the servers are stopped and adds the "servers"
   /// report section (once).
   void finish();

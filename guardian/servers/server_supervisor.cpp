@@ -147,6 +147,7 @@ bool ServerSupervisor::launch(const health::AttemptInfo& attempt) {
       if (!breach.kernel_killed) command_->stop(SIGTERM, breach.grace);
     }
   });
+  enforcement_ = limiter->report();
   if (auto kill_file = limiter->kill_file(); !kill_file.empty() && hooks_.watch_kill_file)
     hooks_.watch_kill_file(kill_file);
   command_.emplace(context_.io, spec_.name, std::move(launch), std::move(limiter), spec_.stop_grace,
@@ -279,6 +280,7 @@ void ServerSupervisor::on_finished() {
     if (id != attempt_id_ || !command_) return;
     if (hooks_.release) hooks_.release(pid_);
     pid_ = -1;
+    enforcement_ = command_->limiter().report();  // what it enforced, read before the limiter goes
     command_.reset();
     stage_timer_.cancel();
     startup_timer_.cancel();

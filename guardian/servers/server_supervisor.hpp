@@ -91,6 +91,9 @@ class ServerSupervisor : private health::LifecycleObserver {
   /// The exit-125 message: what happened, the last output lines, what to do.
   std::string failure_message() const;
   nlohmann::json report() const;
+  /// Its limiter's report (the "enforcement" section: backend, ceilings, what was enforced):
+  /// the running tree's, or the last one's once it has ended; empty before the first launch.
+  const nlohmann::json& enforcement() const { return enforcement_; }
 
  private:
   // health::LifecycleObserver
@@ -141,6 +144,7 @@ class ServerSupervisor : private health::LifecycleObserver {
   health::ServerLifecycle lifecycle_;
   ServerOutput output_;
   std::unique_ptr<health::Probe> probe_;
+  nlohmann::json enforcement_ = nlohmann::json::object();
   std::optional<supervise::SupervisedCommand> command_;
   pid_t pid_ = -1;
   unsigned attempt_id_ = 0;

@@ -105,9 +105,9 @@ class Session {
       main_->exclude_subtrees_of(plugins_->host_pids());  // guardian's own, not the command's
       if (auto code = main_->launch(reaper_, sentinel_, *fleet_, run_cgroups_, [this] { end_loop(); })) return finish(code);
     } else {
-      announce_serving();
       fleet_->on_all_settled([this] { end_loop(); });
       fleet_->start();
+      announce_serving();  // after the launches: the servers' limiters say which backend holds them
     }
     fleet_->on_gave_up([this](servers::ServerSupervisor& server) { on_server_gave_up(server); });
     arm_signals();
@@ -126,7 +126,10 @@ class Session {
                                   spec.probe ? " · health " + health::describe(*spec.probe) : ""));
     }
     console_.info(fmt::format("serving {} · run {} · Ctrl-C stops", fmt::join(lines, ", "), run_.run_id));
-    context_.log.info("supervisor", "serve.started", "serving", {{"servers", lines}, {"run_dir", run_.path.string()}});
+    // Like run.started's: the plugins' status query and report.json name the backend.
+    report_.enforcement = fleet_->enforcement();
+    context_.log.info("supervisor", "serve.started", "serving",
+                      {{"servers", lines}, {"run_dir", run_.path.string()}, {"enforcement", report_.enforcement}});
   }
 
   // The monitor and the protector watch the whole run: the command and every server.
@@ -247,6 +250,10 @@ class Session {
     report_.processes_observed = std::max<std::uint64_t>(report_.processes_observed, 1);
     report_.sections["monitor"] = monitor_->report_section();
 
+    // Under serve the servers' limiters are the run's: what they enforced, read at the end
+    // like the command's (run: MainCommand::finish_report).
+    if (!main_)
+      if (auto enforcement = fleet_->enforcement(); !enforcement.empty()) report_.enforcement = std::move(enforcement);
     if (early) {
       report_.exit_code = *early;
     } else if (main_) {

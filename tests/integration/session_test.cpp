@@ -124,6 +124,49 @@ port_file = "ws.port"
   EXPECT_NE(std::find(loaded.begin(), loaded.end(), "websocket"), loaded.end());
 }
 
+// serve names its limits backend like run (issue 13: the dashboard said "backend ?" under
+// serve): the status API's backend and enforcement are the servers' limiters', and
+// report.json has the same sections, an "enforcement" with the same backend as a run's.
+TEST_F(SessionTest, ServeNamesTheLimitsBackendItsServersUseLikeRun) {
+  // A run on this host: which backend, and which sections, a report of this machine has.
+  const fs::path run_report = dir_ / "run-report.json";
+  RunResult ran = run({"run", "--report", run_report.string(), "--", target_bin(), "exit", "0"}, 20s);
+  ASSERT_EQ(ran.exit_code, 0) << ran.describe();
+  const Json run_json = read_json_file(run_report);
+  ASSERT_TRUE(run_json.contains("enforcement")) << run_json.dump();
+  const Json run_backend = run_json["enforcement"].value("backend", Json());
+  ASSERT_TRUE(run_backend.is_string()) << run_json.dump();
+
+  int port = servers::free_port();
+  servers::write_file(dir_ / "guardian.toml", servers::fast_server_config("web") + R"(
+[plugins.websocket]
+port = 0
+port_file = "ws.port"
+)");
+  auto process = start({"serve", "--report", report_copy_path().string(), "--name", "web", "--health",
+                        servers::health_url(port), "--", target_bin(), "serve-http", std::to_string(port)});
+  ASSERT_TRUE(process->wait_for_stdout("[web] request GET /health", 15s)) << process->out();
+  for (int i = 0; i < 50 && !fs::exists(dir_ / "ws.port"); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(fs::exists(dir_ / "ws.port")) << process->out();
+  const std::string base = "http://127.0.0.1:" + std::to_string(std::stoi(read_text_file(dir_ / "ws.port")));
+  Json status = Json::parse(http_get(base + "/api/monitoring/status"), nullptr, false);
+  ASSERT_TRUE(status.is_object()) << "the status API did not answer";
+  EXPECT_EQ(status.value("backend", Json()), run_backend) << status.dump();
+  EXPECT_TRUE(status["enforcement"].is_object() && status["enforcement"].value("backend", Json()) == run_backend)
+      << status.dump();
+  process->send_signal(SIGTERM);
+  RunResult result = process->wait(20s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  const Json serve_json = report();
+  ASSERT_TRUE(serve_json.is_object());
+  for (auto it = run_json.begin(); it != run_json.end(); ++it)
+    EXPECT_TRUE(serve_json.contains(it.key())) << it.key() << " missing from serve's report " << serve_json.dump();
+  EXPECT_EQ(serve_json["enforcement"].value("backend", Json()), run_backend) << serve_json["enforcement"].dump();
+  for (auto it = run_json["enforcement"].begin(); it != run_json["enforcement"].end(); ++it)
+    EXPECT_TRUE(serve_json["enforcement"].contains(it.key()))
+        << "enforcement." << it.key() << " missing from serve's report " << serve_json["enforcement"].dump();
+}
+
 // The monitor watches the servers of `serve`: an endpoint burning a core under a 20% CPU
 // ceiling takes the level up.
 TEST_F(SessionTest, ServeWithACpuBurningEndpointEscalatesTheMonitor) {

@@ -123,6 +123,41 @@ TEST_F(LevelMachineTest, HeldWarningKeepsIntensiveButLetsCriticalGo) {
   EXPECT_EQ(changes[0].to, Level::normal);
 }
 
+// A dev server that hung and recovered (issue 13), in the order ServerSupervisor tells the
+// monitor (as events.jsonl of a real serve showed it): a failed probe (warning), the down
+// (probe cleared, down raised, critical), the restart healthy (down cleared), then slow
+// answers (warning pulses) while CRITICAL. The calm period counts from the recovery: one
+// step down exactly one calm period after it, not later; NORMAL one more calm period on
+// (one level per calm period, held at least that long at each level).
+TEST_F(LevelMachineTest, ARecoveredServerStepsDownOneCalmPeriodAfterItsRecovery) {
+  ProgressiveMonitor m({}, t0);
+  m.raise(now, "server.web.probe", Severity::warning, "server 'web' failed a health check");
+  EXPECT_EQ(m.level(), Level::intensive);
+  now += 2s;
+  m.clear(now, "server.web.probe");
+  m.raise(now, "server.web.down", Severity::critical, "server 'web' went down");
+  EXPECT_EQ(m.level(), Level::critical);
+  run_checks(m, 3s, 500ms, 30.0);
+  m.clear(now, "server.web.down");  // healthy again: SERVER_UP
+  const SteadyTime recovered = now;
+  std::vector<LevelChange> changes;
+  for (int i = 0; i < 3; ++i) {  // slow answers: SERVER_SLOW warnings, never above INTENSIVE
+    auto more = run_checks(m, 15s, 500ms, 30.0);
+    changes.insert(changes.end(), more.begin(), more.end());
+    if (auto change = m.pulse(now, Severity::warning, "server 'web' answered slowly")) changes.push_back(*change);
+  }
+  auto more = run_checks(m, 15s + 500ms, 500ms, 30.0);
+  changes.insert(changes.end(), more.begin(), more.end());
+  ASSERT_EQ(changes.size(), 1u) << "one step in the calm period after the recovery";
+  EXPECT_EQ(changes[0].from, Level::critical);
+  EXPECT_EQ(changes[0].to, Level::intensive);
+  EXPECT_EQ(changes[0].at - recovered, 60s) << "the step down must come one calm period after the recovery";
+  changes = run_checks(m, 60s, 1s, 30.0);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].to, Level::normal);
+  EXPECT_LE(changes[0].at - recovered, 121s);
+}
+
 TEST_F(LevelMachineTest, ANewWarningRestartsTheCalmPeriod) {
   ProgressiveMonitor m({}, t0);
   m.raise(now, "a", Severity::warning, "w");
