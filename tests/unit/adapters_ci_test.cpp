@@ -129,7 +129,7 @@ TEST(StepSummary, TableOfTheRunAndItsTests) {
 TEST(FailureAlerts, TenThenOneSummary) {
   alerts::AlertBus bus(alerts::AlertBusOptions{});
   pytest::FailureAlerts failures(bus, "junit");
-  for (int i = 0; i < 14; ++i) failures.failed({"t::" + std::to_string(i), "failed", 0.1, "boom", ""});
+  for (int i = 0; i < 14; ++i) failures.failed({"t::" + std::to_string(i), "failed", 0.1, "boom", "", std::nullopt});
   failures.finish(14);
   failures.finish(14);  // once only
   auto history = bus.history();
