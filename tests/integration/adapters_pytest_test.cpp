@@ -217,5 +217,30 @@ TEST_F(AdaptersPytestResources, XdistWorkersAreMeasuredEachInTheirOwnProcess) {
   EXPECT_TRUE(tests["heaviest"][0].contains("worker")) << tests["heaviest"].dump(2);
 }
 
+// A RESOURCE_CRITICAL alert names the test that was running, like a ceiling kill does.
+TEST_F(AdaptersPytestResources, ResourceCriticalNamesTheRunningTest) {
+  std::ofstream(dir_ / "guardian.toml") << "[thresholds]\nmemory_warning = \"10%\"\nmemory_critical = \"20%\"\n";
+  fs::create_directories(dir_ / "holds");
+  std::ofstream(dir_ / "holds" / "test_holds.py")
+      << "import time\n"
+         "def test_small(): pass\n"
+         "def test_holds_300mb():\n"
+         "    block = bytearray(b'\\x01') * (300 * 2**20)\n"
+         "    time.sleep(4)\n"
+         "    assert block[0] == 1\n";
+  auto result = run({"run", "--memory", "1G", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m",
+                     "pytest", "-q", "-p", "no:cacheprovider", (dir_ / "holds" / "test_holds.py").string()},
+                    60s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  auto criticals = alerts_of_type("RESOURCE_CRITICAL");
+  ASSERT_FALSE(criticals.empty()) << result.describe();
+  EXPECT_EQ(criticals[0]["subject"], "memory") << criticals[0].dump(2);
+  EXPECT_EQ(criticals[0]["context"]["running_test"]["nodeid"], "holds/test_holds.py::test_holds_300mb")
+      << criticals[0].dump(2);
+  EXPECT_NE(criticals[0]["message"].get<std::string>().find("while running holds/test_holds.py::test_holds_300mb"),
+            std::string::npos)
+      << criticals[0].dump(2);
+}
+
 }  // namespace
 }  // namespace guardian::testing
