@@ -206,6 +206,13 @@ TEST_F(AdaptersPytestResources, HeaviestTestsStartWithThe300MbAllocation) {
   auto result = run(suite_run({}), 60s);
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   expect_heaviest(report()["tests"]);
+  // guardian runs tests: the most expensive tests carry their largest peak across runs.
+  auto history = run({"runs", "tests"}, 30s);
+  ASSERT_EQ(history.exit_code, 0) << history.describe();
+  const auto at = history.out.find("costs/test_costs.py::test_allocates_300mb  ");
+  ASSERT_NE(at, std::string::npos) << history.out;
+  const std::string line = history.out.substr(at, history.out.find('\n', at) - at);
+  EXPECT_NE(line.find(" · peak 3"), std::string::npos) << line;
 }
 
 // Under xdist every worker reports its own tests with its own pid: each is measured in its worker.
