@@ -99,6 +99,18 @@ std::string tests_block(const nlohmann::json& tests) {
                          test.value("outcome", ""));
     out += "\n</details>\n\n";
   }
+  // report.json's "heaviest": by resident peak while the test ran, then CPU time.
+  const nlohmann::json heaviest = tests.value("heaviest", nlohmann::json::array());
+  if (!heaviest.empty()) {
+    out += "<details><summary>Heaviest tests (peak memory, CPU)</summary>\n\n| Test | Peak memory | CPU | Duration |\n"
+           "|---|---|---|---|\n";
+    for (const auto& test : heaviest)
+      out += fmt::format("| {} | {} | {} | {} |\n", code(test.value("nodeid", "")),
+                         config::format_bytes(test.value("peak_memory_bytes", std::uint64_t{0})),
+                         seconds_text(test.value("cpu_ms", 0.0) / 1000.0),
+                         seconds_text(test.value("duration_ms", 0.0) / 1000.0));
+    out += "\n</details>\n\n";
+  }
   return out;
 }
 

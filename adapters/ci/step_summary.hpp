@@ -1,7 +1,7 @@
 #pragma once
 // The Markdown job summary guardian appends to $GITHUB_STEP_SUMMARY: how the run ended, its
 // duration, peak memory against the ceiling, the enforcement backend, alerts, and the slowest
-// and failed tests — built from the finished report (report.json's JSON) and the alert history.
+// and failed tests, the heaviest tests (peak memory, CPU) — built from the finished report (report.json's JSON) and the alert history.
 #include <filesystem>
 #include <string>
 #include <system_error>

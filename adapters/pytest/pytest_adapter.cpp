@@ -41,7 +41,11 @@ void add_plugin_environment(std::vector<std::string>& environment, const fs::pat
 }
 
 PytestAdapter::PytestAdapter(context::RunContext& context)
-    : context_(context), socket_(context.io), buffer_(256 * 1024), failure_alerts_(context.alerts, "pytest") {
+    : context_(context),
+      socket_(context.io),
+      buffer_(256 * 1024),
+      meter_("GUARDIAN_RUN_ID=" + context.run_id),
+      failure_alerts_(context.alerts, "pytest") {
   enabled_ = !context_.config.boolean("adapters.pytest.disabled");
   if (enabled_) plugin_dir_ = config::pytest_adapter_directory();
   socket_path_ = context_.run_dir / "events.sock";
@@ -56,7 +60,8 @@ PytestAdapter::PytestAdapter(context::RunContext& context)
                         {"outcome", "failed"},
                         {"duration_s", std::chrono::duration<double>(TestRunTracker::Clock::now() - test.started).count()},
                         {"text", fmt::format("timed out after {} (--test-timeout): {} was stopped",
-                                             config::format_duration(limit), what_stopped)}});
+                                             config::format_duration(limit), what_stopped)}},
+                       TestRunTracker::Clock::now(), meter_.finished(test.pid));
     };
     timeout_.emplace(context_, *limit, tracker_, [this, record_timed_out](const RunningTest& test) {
       record_timed_out(test, "the run");
@@ -138,11 +143,21 @@ void PytestAdapter::handle(std::string_view datagram) {
     context_.log.warning("tests", "event.malformed", "a test event was not JSON; ignored");
     return;
   }
-  auto effect = tracker_.consume(event);
+  const std::string kind = event.is_object() && event.contains("event") && event["event"].is_string()
+                               ? event["event"].get<std::string>()
+                               : std::string();
+  const pid_t pid = event.is_object() && event.contains("pid") && event["pid"].is_number_integer()
+                        ? event["pid"].get<pid_t>()
+                        : 0;
+  // What the finished test cost, read before anything else runs in its process's tree.
+  std::optional<TestUsage> usage;
+  if (kind == "test_finish" && pid > 0) usage = meter_.finished(pid);
+  auto effect = tracker_.consume(event, TestRunTracker::Clock::now(), usage);
   if (effect.ignored) return;
-  const std::string kind = event.value("event", "");
-  const pid_t pid = event_pid(event);  // consume() checked "event" is a string
   if (kind == "test_start") {
+    // Read the reporting process's tree and reset its resident peaks as early as possible:
+    // what the test uses before this moment is counted to nothing.
+    if (pid > 0) meter_.started(pid);
     if (timeout_) {
       auto it = tracker_.running().find(pid);
       if (it != tracker_.running().end()) timeout_->started(it->second);
@@ -152,6 +167,7 @@ void PytestAdapter::handle(std::string_view datagram) {
       if (it != tracker_.running().end()) on_test_started_(it->second);
     }
   } else if (kind == "test_finish" || kind == "session_finish") {
+    if (kind == "session_finish") meter_.forget(pid);
     if (timeout_) timeout_->finished(pid);
     if (on_test_finished_) on_test_finished_(pid);
   }

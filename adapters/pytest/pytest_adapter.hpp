@@ -1,7 +1,8 @@
 #pragma once
 // PytestAdapter: guardian's side of the pytest plugin — a Unix datagram socket on the run's
 // event loop receiving the plugin's JSON events, the environment that makes the plugin
-// load in the child, TEST_FAILED alerts, the running test, and the report's "tests" section.
+// load in the child, TEST_FAILED alerts, the running test, what each test cost (CPU, resident
+// peak) and the report's "tests" section.
 #include <sys/types.h>
 
 #include <array>
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/pytest/failure_alerts.hpp"
+#include "adapters/pytest/test_resources.hpp"
 #include "adapters/pytest/test_run_tracker.hpp"
 #include "adapters/pytest/test_timeout.hpp"
 
@@ -75,6 +77,7 @@ class PytestAdapter {
   boost::asio::local::datagram_protocol::socket socket_;
   std::vector<char> buffer_;
   TestRunTracker tracker_;
+  TestResourceMeter meter_;  // each test's CPU time and resident peak
   FailureAlerts failure_alerts_;
   bool enabled_ = true;
   std::optional<std::filesystem::path> plugin_dir_;  // where guardian_pytest.py is; none: not injected

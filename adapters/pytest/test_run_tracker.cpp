@@ -1,6 +1,8 @@
 #include "adapters/pytest/test_run_tracker.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 namespace guardian::adapters::pytest {
 namespace {
@@ -17,6 +19,17 @@ nlohmann::json result_json(const TestResult& result) {
   return out;
 }
 
+nlohmann::json usage_json(const TestResult& result) {
+  nlohmann::json out{{"nodeid", result.nodeid},
+                     {"outcome", result.outcome},
+                     {"cpu_ms", std::llround(result.usage->cpu_ms)},
+                     {"peak_memory_bytes", result.usage->peak_memory_bytes},
+                     {"duration_ms", std::llround(result.duration_s * 1000.0)}};
+  if (!result.usage->peak_exact) out["peak_memory_exact"] = false;
+  if (!result.worker.empty()) out["worker"] = result.worker;
+  return out;
+}
+
 }  // namespace
 
 pid_t event_pid(const nlohmann::json& event) {
@@ -29,7 +42,25 @@ double event_number(const nlohmann::json& event, const char* key) {
   return it != event.end() && it->is_number() ? it->get<double>() : 0.0;
 }
 
-EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_point now) {
+std::vector<const TestResult*> heaviest_tests(const std::vector<TestResult>& results, HeavyOrder order,
+                                              std::size_t limit) {
+  std::vector<const TestResult*> measured;
+  for (const auto& result : results)
+    if (result.usage) measured.push_back(&result);
+  auto key = [order](const TestResult* result) {
+    const auto& usage = *result->usage;
+    return order == HeavyOrder::memory ? std::pair<double, double>(static_cast<double>(usage.peak_memory_bytes), usage.cpu_ms)
+                                       : std::pair<double, double>(usage.cpu_ms, static_cast<double>(usage.peak_memory_bytes));
+  };
+  // Stable: equal costs keep the order the tests ran in.
+  std::stable_sort(measured.begin(), measured.end(),
+                   [&](const TestResult* a, const TestResult* b) { return key(a) > key(b); });
+  if (measured.size() > limit) measured.resize(limit);
+  return measured;
+}
+
+EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_point now,
+                                    std::optional<TestUsage> usage) {
   EventEffect effect;
   if (!event.is_object() || !event.contains("event") || !event["event"].is_string()) {
     effect.ignored = true;
@@ -50,7 +81,7 @@ EventEffect TestRunTracker::consume(const nlohmann::json& event, Clock::time_poi
   } else if (kind == "test_finish") {
     running_.erase(pid);
     TestResult result{string_field(event, "nodeid"), string_field(event, "outcome"),
-                      event_number(event, "duration_s"), string_field(event, "text"), worker};
+                      event_number(event, "duration_s"), string_field(event, "text"), worker, usage};
     if (result.outcome.empty()) result.outcome = "passed";
     ++counts_[result.outcome];
     if (result.outcome == "failed") ++failed_;
@@ -110,8 +141,20 @@ nlohmann::json TestRunTracker::report_section() const {
 
   // Every test, briefly: what `guardian runs tests` compares across runs.
   nlohmann::json results = nlohmann::json::array();
-  for (const auto& result : results_)
+  for (const auto& result : results_) {
     results.push_back({{"nodeid", result.nodeid}, {"outcome", result.outcome}, {"duration_s", result.duration_s}});
+    if (result.usage) {
+      results.back()["cpu_ms"] = std::llround(result.usage->cpu_ms);
+      results.back()["peak_memory_bytes"] = result.usage->peak_memory_bytes;
+    }
+  }
+
+  // The costliest tests: by resident peak first (memory is what ends runs — a ceiling kill,
+  // the OOM killer — and, unlike CPU, it does not show in the durations), then by CPU time.
+  nlohmann::json heaviest = nlohmann::json::array();
+  for (const auto* result : heaviest_tests(results_, HeavyOrder::memory)) heaviest.push_back(usage_json(*result));
+  nlohmann::json heaviest_cpu = nlohmann::json::array();
+  for (const auto* result : heaviest_tests(results_, HeavyOrder::cpu)) heaviest_cpu.push_back(usage_json(*result));
 
   nlohmann::json running = nlohmann::json::array();
   for (const auto& [pid, test] : running_) running.push_back({{"nodeid", test.nodeid}, {"pid", pid}});
@@ -123,6 +166,8 @@ nlohmann::json TestRunTracker::report_section() const {
           {"tests_duration_s", total_s},
           {"slowest", slowest},
           {"failures", failures},
+          {"heaviest", heaviest},
+          {"heaviest_cpu", heaviest_cpu},
           {"results", results},
           {"collection_errors", collection_errors_},
           {"unfinished", running},

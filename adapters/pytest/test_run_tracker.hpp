@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -22,6 +23,13 @@ namespace guardian::adapters::pytest {
 pid_t event_pid(const nlohmann::json& event);
 double event_number(const nlohmann::json& event, const char* key);
 
+// What one test cost (TestResourceMeter): the CPU time of the reporting process's tree while
+// it ran, and the tree's resident peak (exact unless the kernel refused the peak's reset).
+struct TestUsage {
+  double cpu_ms = 0;
+  std::uint64_t peak_memory_bytes = 0;
+  bool peak_exact = true;
+};
 
 struct TestResult {
   std::string nodeid;
@@ -29,6 +37,7 @@ struct TestResult {
   double duration_s = 0;
   std::string text;     // short failure text
   std::string worker;   // xdist worker id ("gw0"), empty without xdist
+  std::optional<TestUsage> usage;  // none when not measured (process gone, start not seen)
 };
 
 struct RunningTest {
@@ -45,11 +54,19 @@ struct EventEffect {
   bool ignored = false;                       // unknown or malformed event
 };
 
+enum class HeavyOrder { memory, cpu };
+// The measured tests, costliest first: by resident peak (then CPU) or by CPU (then peak);
+// equal costs keep the order the tests ran in. At most `limit`.
+std::vector<const TestResult*> heaviest_tests(const std::vector<TestResult>& results, HeavyOrder order,
+                                              std::size_t limit = 10);
+
 class TestRunTracker {
  public:
   using Clock = std::chrono::steady_clock;
 
-  EventEffect consume(const nlohmann::json& event, Clock::time_point now = Clock::now());
+  // `usage`: what the test cost, for a test_finish event (the adapter measures it).
+  EventEffect consume(const nlohmann::json& event, Clock::time_point now = Clock::now(),
+                      std::optional<TestUsage> usage = std::nullopt);
 
   // The test running longest right now (null if none): {"nodeid", "pid", "worker", "running_ms"}.
   nlohmann::json running_test(Clock::time_point now = Clock::now()) const;
@@ -57,7 +74,8 @@ class TestRunTracker {
   // Processes that registered the faulthandler stack dump on SIGUSR2.
   bool can_dump_stacks(pid_t pid) const;
 
-  // The report's "tests" section: counts, duration, the 10 slowest, failures.
+  // The report's "tests" section: counts, duration, the 10 slowest, failures, the 10
+  // heaviest by resident peak ("heaviest") and by CPU time ("heaviest_cpu").
   nlohmann::json report_section() const;
   bool seen_any() const { return sessions_ > 0 || !results_.empty(); }
   std::size_t failures() const { return failed_ + errors_; }

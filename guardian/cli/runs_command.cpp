@@ -94,7 +94,8 @@ int test_history(const std::filesystem::path& runs_dir, bool json) {
   fmt::print("\nmost expensive (time across runs):\n");
   if (history.expensive.empty()) fmt::print("  none\n");
   for (const auto& test : history.expensive)
-    fmt::print("  {}  {:.2f}s in {} runs\n", test.nodeid, test.total_s, test.runs);
+    fmt::print("  {}  {:.2f}s in {} runs{}\n", test.nodeid, test.total_s, test.runs,
+               test.peak_memory_bytes > 0 ? " · peak " + config::format_bytes(test.peak_memory_bytes) : "");
   return 0;
 }
 

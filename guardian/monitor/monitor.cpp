@@ -302,6 +302,11 @@ void Monitor::apply(const ConditionChange& change, SteadyTime now) {
   alert.title = fmt::format("{} {}", metric_title(change.metric), to_string(change.to));
   alert.message = text;
   alert.source = "monitor";
+  // Which test the tree was running when it crossed the threshold (null outside a test run).
+  if (auto test = run_.running_test ? run_.running_test() : nlohmann::json(); test.is_object()) {
+    alert.message += fmt::format(" while running {}", test.value("nodeid", ""));
+    context["running_test"] = std::move(test);
+  }
   alert.context = context;
   run_.alerts.raise(std::move(alert));
   announce(progressive_.raise(now, key, severity, text));

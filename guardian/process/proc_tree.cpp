@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <deque>
@@ -57,7 +58,8 @@ std::optional<ProcStat> parse_stat(std::string_view text) {
   st.state = field(3).empty() ? '?' : field(3)[0];
   bool ok = parse_number(field(4), st.ppid) && parse_number(field(5), st.pgid) &&
             parse_number(field(6), st.sid) && parse_number(field(14), st.utime_ticks) &&
-            parse_number(field(15), st.stime_ticks) && parse_number(field(19), st.nice) &&
+            parse_number(field(15), st.stime_ticks) && parse_number(field(16), st.children_utime_ticks) &&
+            parse_number(field(17), st.children_stime_ticks) && parse_number(field(19), st.nice) &&
             parse_number(field(20), st.threads) && parse_number(field(22), st.start_ticks) &&
             parse_number(field(24), st.rss_pages);
   if (!ok) return std::nullopt;
@@ -83,6 +85,43 @@ std::vector<pid_t> ProcFs::children(pid_t pid) const {
     append_pid_list(read_small_file(task_dir + "/" + std::to_string(tid) + "/children"), out);
   }
   return out;
+}
+
+std::optional<StatusMemory> parse_status_memory(std::string_view text) {
+  // Lines look like "VmHWM:\t  307712 kB".
+  auto kib = [&](std::string_view key) -> std::optional<std::uint64_t> {
+    std::size_t at = 0;
+    while ((at = text.find(key, at)) != std::string_view::npos) {
+      if (at == 0 || text[at - 1] == '\n') break;
+      at += key.size();
+    }
+    if (at == std::string_view::npos) return std::nullopt;
+    std::string_view rest = text.substr(at + key.size());
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    auto end = rest.find_first_not_of("0123456789");
+    std::uint64_t value = 0;
+    if (!parse_number(rest.substr(0, end), value)) return std::nullopt;
+    return value * 1024;
+  };
+  auto peak = kib("VmHWM:");
+  auto rss = kib("VmRSS:");
+  if (!peak || !rss) return std::nullopt;
+  return StatusMemory{*peak, *rss};
+}
+
+std::optional<StatusMemory> ProcFs::status_memory(pid_t pid) const {
+  auto text = read_small_file((root_ / std::to_string(pid) / "status").string());
+  if (text.empty()) return std::nullopt;
+  return parse_status_memory(text);
+}
+
+bool ProcFs::reset_peak_rss(pid_t pid) const {
+  const std::string path = (root_ / std::to_string(pid) / "clear_refs").string();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, "5", 1) == 1;
+  ::close(fd);
+  return ok;
 }
 
 void append_pid_list(std::string_view text, std::vector<pid_t>& out) {

@@ -21,6 +21,9 @@ struct ProcStat {
   pid_t sid = 0;
   std::uint64_t utime_ticks = 0;
   std::uint64_t stime_ticks = 0;
+  // CPU time of the children this process waited for (cutime, cstime), theirs included.
+  std::uint64_t children_utime_ticks = 0;
+  std::uint64_t children_stime_ticks = 0;
   int nice = 0;
   long threads = 0;
   std::uint64_t start_ticks = 0;
@@ -37,6 +40,14 @@ std::uint64_t cpu_usec(const ProcStat& st);
 
 /// Parses the text of a /proc/<pid>/stat file (the command name may contain spaces and ')').
 std::optional<ProcStat> parse_stat(std::string_view text);
+/// The memory lines of /proc/<pid>/status, in bytes (a kernel thread has neither).
+struct StatusMemory {
+  std::uint64_t peak_rss_bytes = 0;  // VmHWM: the resident peak since start or the last reset
+  std::uint64_t rss_bytes = 0;       // VmRSS
+};
+/// Parses VmHWM and VmRSS out of the text of a /proc/<pid>/status file.
+std::optional<StatusMemory> parse_status_memory(std::string_view text);
+
 /// Appends the pids of a space-separated list (a /proc/<pid>/task/<tid>/children file).
 void append_pid_list(std::string_view text, std::vector<pid_t>& out);
 
@@ -50,6 +61,11 @@ class ProcFs {
   /// All descendants of `pid` (breadth first), not including `pid`, skipping the subtrees
   /// rooted at any pid in `excluded`.
   std::vector<pid_t> descendants(pid_t pid, const std::vector<pid_t>& excluded = {}) const;
+  /// VmHWM and VmRSS of `pid`.
+  std::optional<StatusMemory> status_memory(pid_t pid) const;
+  /// Resets the resident peak (VmHWM) of `pid` to its current resident size: writes "5" to
+  /// /proc/<pid>/clear_refs (Linux >= 4.0; allowed for one's own processes). False if refused.
+  bool reset_peak_rss(pid_t pid) const;
   /// Whether the environment of `pid` contains exactly the entry "NAME=value".
   bool environment_contains(pid_t pid, std::string_view entry) const;
   /// Every pid currently listed in /proc.

@@ -136,7 +136,8 @@ nlohmann::json TestHistory::to_json() const {
   for (const auto& test : slower)
     out["slower"].push_back({{"nodeid", test.nodeid}, {"first_s", test.first_s}, {"last_s", test.last_s}});
   for (const auto& test : expensive)
-    out["expensive"].push_back({{"nodeid", test.nodeid}, {"total_s", test.total_s}, {"runs", test.runs}});
+    out["expensive"].push_back(
+        {{"nodeid", test.nodeid}, {"total_s", test.total_s}, {"runs", test.runs}, {"peak_memory_bytes", test.peak_memory_bytes}});
   return out;
 }
 
@@ -168,6 +169,7 @@ TestHistory read_test_history(const fs::path& runs_dir) {
       spent.nodeid = nodeid;
       spent.total_s += duration_s;
       ++spent.runs;
+      spent.peak_memory_bytes = std::max(spent.peak_memory_bytes, result.value("peak_memory_bytes", std::uint64_t{0}));
     }
   }
   for (const auto& [key, test] : outcomes)

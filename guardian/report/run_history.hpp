@@ -47,6 +47,7 @@ struct TestHistory {
     std::string nodeid;
     double total_s = 0;
     std::uint64_t runs = 0;
+    std::uint64_t peak_memory_bytes = 0;  // the largest per-test resident peak seen (0: never measured)
   };
   std::vector<Flaky> flaky;
   std::vector<Slower> slower;        // grew by at least half and 100 ms; biggest growth first

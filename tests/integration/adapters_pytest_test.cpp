@@ -1,8 +1,10 @@
 // The pytest adapter end to end: the real guardian runs Debian's pytest on
 // examples/pytest-suite; the plugin's events become alerts, the running test and the
 // report's "tests" section.
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 
 #include "harness.hpp"
 
@@ -170,6 +172,101 @@ TEST_F(AdaptersPytest, EventsWithFieldsOfTheWrongTypeDoNotEndTheRun) {
   ASSERT_EQ(result.term_signal, 0) << result.describe();
   EXPECT_EQ(result.exit_code, 3) << result.describe();
   EXPECT_EQ(report()["tests"]["total"], 1) << report().dump(2);
+}
+
+// Issue 16 item 7, per-test resources: a suite where one test allocates 300 MB (and frees it
+// before it ends) and another spins on the CPU; the report's heaviest-tests list starts with
+// the allocation, the CPU list with the spin.
+class AdaptersPytestResources : public AdaptersPytest {
+ protected:
+  static constexpr std::uint64_t kMiB = 1u << 20;
+  fs::path write_suite() const {
+    fs::create_directories(dir_ / "costs");
+    std::ofstream(dir_ / "costs" / "test_costs.py")
+        << "import time\n"
+           "def test_tiny_first(): assert True\n"
+           "def test_allocates_300mb():\n"
+           "    block = bytearray(b'\\x01') * (300 * 2**20)  # written, so every page is resident\n"
+           "    assert block[-1] == 1\n"
+           "    del block  # freed before the test ends: only the peak remembers it\n"
+           "def test_spins():\n"
+           "    end = time.process_time() + 2.5  # more CPU than writing 300 MB, even on a loaded host\n"
+           "    while time.process_time() < end: pass\n"
+           "def test_tiny_last(): assert True\n";
+    return dir_ / "costs" / "test_costs.py";
+  }
+  std::vector<std::string> suite_run(std::vector<std::string> pytest_flags) const {
+    std::vector<std::string> args{"run", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m",
+                                  "pytest", "-q", "-p", "no:cacheprovider"};
+    args.insert(args.end(), pytest_flags.begin(), pytest_flags.end());
+    args.push_back(write_suite().string());
+    return args;
+  }
+  void expect_heaviest(const Json& tests) const {
+    ASSERT_TRUE(tests["heaviest"].is_array()) << tests.dump(2);
+    ASSERT_EQ(tests["heaviest"].size(), 4u) << tests.dump(2);
+    const auto& top = tests["heaviest"][0];
+    EXPECT_EQ(top["nodeid"], "costs/test_costs.py::test_allocates_300mb") << tests["heaviest"].dump(2);
+    EXPECT_GE(top["peak_memory_bytes"].get<std::uint64_t>(), 300 * kMiB) << top.dump();
+    EXPECT_FALSE(top.contains("peak_memory_exact")) << "clear_refs works for our own processes";
+    // The others stay near the interpreter's own size, far below the allocation.
+    for (std::size_t i = 1; i < tests["heaviest"].size(); ++i)
+      EXPECT_LT(tests["heaviest"][i]["peak_memory_bytes"].get<std::uint64_t>(), 150 * kMiB)
+          << tests["heaviest"].dump(2);
+    ASSERT_EQ(tests["heaviest_cpu"].size(), 4u) << tests.dump(2);
+    EXPECT_EQ(tests["heaviest_cpu"][0]["nodeid"], "costs/test_costs.py::test_spins") << tests["heaviest_cpu"].dump(2);
+    EXPECT_GE(tests["heaviest_cpu"][0]["cpu_ms"].get<double>(), 2400) << tests["heaviest_cpu"].dump(2);
+    EXPECT_GE(tests["heaviest_cpu"][0]["duration_ms"].get<double>(), 2400);
+    std::cout << "[ measured ] heaviest: " << tests["heaviest"].dump() << "\n[ measured ] heaviest_cpu: "
+              << tests["heaviest_cpu"].dump() << "\n";
+  }
+};
+
+TEST_F(AdaptersPytestResources, HeaviestTestsStartWithThe300MbAllocation) {
+  auto result = run(suite_run({}), 60s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  expect_heaviest(report()["tests"]);
+  // guardian runs tests: the most expensive tests carry their largest peak across runs.
+  auto history = run({"runs", "tests"}, 30s);
+  ASSERT_EQ(history.exit_code, 0) << history.describe();
+  const auto at = history.out.find("costs/test_costs.py::test_allocates_300mb  ");
+  ASSERT_NE(at, std::string::npos) << history.out;
+  const std::string line = history.out.substr(at, history.out.find('\n', at) - at);
+  EXPECT_NE(line.find(" · peak 3"), std::string::npos) << line;
+}
+
+// Under xdist every worker reports its own tests with its own pid: each is measured in its worker.
+TEST_F(AdaptersPytestResources, XdistWorkersAreMeasuredEachInTheirOwnProcess) {
+  auto result = run(suite_run({"-n2"}), 60s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  auto tests = report()["tests"];
+  expect_heaviest(tests);
+  EXPECT_TRUE(tests["heaviest"][0].contains("worker")) << tests["heaviest"].dump(2);
+}
+
+// A RESOURCE_CRITICAL alert names the test that was running, like a ceiling kill does.
+TEST_F(AdaptersPytestResources, ResourceCriticalNamesTheRunningTest) {
+  std::ofstream(dir_ / "guardian.toml") << "[thresholds]\nmemory_warning = \"10%\"\nmemory_critical = \"20%\"\n";
+  fs::create_directories(dir_ / "holds");
+  std::ofstream(dir_ / "holds" / "test_holds.py")
+      << "import time\n"
+         "def test_small(): pass\n"
+         "def test_holds_300mb():\n"
+         "    block = bytearray(b'\\x01') * (300 * 2**20)\n"
+         "    time.sleep(4)\n"
+         "    assert block[0] == 1\n";
+  auto result = run({"run", "--memory", "1G", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m",
+                     "pytest", "-q", "-p", "no:cacheprovider", (dir_ / "holds" / "test_holds.py").string()},
+                    60s);
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  auto criticals = alerts_of_type("RESOURCE_CRITICAL");
+  ASSERT_FALSE(criticals.empty()) << result.describe();
+  EXPECT_EQ(criticals[0]["subject"], "memory") << criticals[0].dump(2);
+  EXPECT_EQ(criticals[0]["context"]["running_test"]["nodeid"], "holds/test_holds.py::test_holds_300mb")
+      << criticals[0].dump(2);
+  EXPECT_NE(criticals[0]["message"].get<std::string>().find("while running holds/test_holds.py::test_holds_300mb"),
+            std::string::npos)
+      << criticals[0].dump(2);
 }
 
 }  // namespace

@@ -126,10 +126,22 @@ TEST(StepSummary, TableOfTheRunAndItsTests) {
   EXPECT_EQ(markdown.find("#### Tests"), std::string::npos);
 }
 
+TEST(StepSummary, HeaviestTestsWithTheirPeakAndCpu) {
+  nlohmann::json report{{"command", {"pytest"}}, {"exit_code", 0},
+                        {"tests", {{"source", "pytest"}, {"total", 2}, {"counts", {{"passed", 2}}},
+                                   {"heaviest", {{{"nodeid", "t.py::alloc"}, {"peak_memory_bytes", 330ull << 20},
+                                                  {"cpu_ms", 250}, {"duration_ms", 310}}}}}}};
+  auto markdown = job_summary_markdown(report, nlohmann::json::array());
+  EXPECT_NE(markdown.find("Heaviest tests"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| `t.py::alloc` | 330 MiB | 0.25 s | 0.31 s |"), std::string::npos) << markdown;
+  report["tests"].erase("heaviest");
+  EXPECT_EQ(job_summary_markdown(report, nlohmann::json::array()).find("Heaviest"), std::string::npos);
+}
+
 TEST(FailureAlerts, TenThenOneSummary) {
   alerts::AlertBus bus(alerts::AlertBusOptions{});
   pytest::FailureAlerts failures(bus, "junit");
-  for (int i = 0; i < 14; ++i) failures.failed({"t::" + std::to_string(i), "failed", 0.1, "boom", ""});
+  for (int i = 0; i < 14; ++i) failures.failed({"t::" + std::to_string(i), "failed", 0.1, "boom", "", std::nullopt});
   failures.finish(14);
   failures.finish(14);  // once only
   auto history = bus.history();

@@ -3,7 +3,12 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
+#include <memory>
+
 #include "adapters/pytest/pytest_adapter.hpp"
+#include "adapters/pytest/test_resources.hpp"
 #include "adapters/pytest/test_run_tracker.hpp"
 
 namespace guardian::adapters::pytest {
@@ -69,6 +74,81 @@ TEST(AdaptersPytestTracker, SlowestKeepsTheTenLongestInOrder) {
   ASSERT_EQ(slowest.size(), 10u);
   EXPECT_EQ(slowest[0]["nodeid"], "t::14");
   EXPECT_EQ(slowest[9]["nodeid"], "t::5");
+}
+
+TestUsage usage(double cpu_ms, std::uint64_t peak_mib) { return TestUsage{cpu_ms, peak_mib << 20, true}; }
+
+// Issue 16 item 7: "heaviest" by resident peak (then CPU), "heaviest_cpu" by CPU (then peak);
+// unmeasured tests are in neither; ties keep the run's order; at most 10.
+TEST(AdaptersPytestTracker, HeaviestListsOrderByPeakAndByCpu) {
+  TestRunTracker tracker;
+  tracker.consume(finish(1, "t::tiny", "passed", 0.01), {}, usage(3, 20));
+  tracker.consume(finish(1, "t::spin", "passed", 2.0), {}, usage(1900, 25));
+  tracker.consume(finish(1, "t::alloc", "passed", 0.3), {}, usage(250, 330));
+  tracker.consume(finish(1, "t::unmeasured", "passed", 5.0));
+  tracker.consume(finish(1, "t::same_peak_more_cpu", "failed", 0.1), {}, usage(40, 20));
+  for (int i = 0; i < 10; ++i) tracker.consume(finish(1, "t::filler" + std::to_string(i), "passed", 0), {}, usage(1, 1));
+  auto section = tracker.report_section();
+  auto heaviest = section["heaviest"];
+  ASSERT_EQ(heaviest.size(), 10u) << section.dump(2);
+  EXPECT_EQ(heaviest[0]["nodeid"], "t::alloc");
+  EXPECT_EQ(heaviest[0]["peak_memory_bytes"], 330u << 20);
+  EXPECT_EQ(heaviest[0]["cpu_ms"], 250);
+  EXPECT_EQ(heaviest[0]["duration_ms"], 300);
+  EXPECT_EQ(heaviest[1]["nodeid"], "t::spin");
+  EXPECT_EQ(heaviest[2]["nodeid"], "t::same_peak_more_cpu");  // 20 MiB like tiny, more CPU
+  EXPECT_EQ(heaviest[3]["nodeid"], "t::tiny");
+  EXPECT_EQ(heaviest[4]["nodeid"], "t::filler0");  // equal costs: the order they ran in
+  auto heaviest_cpu = section["heaviest_cpu"];
+  ASSERT_EQ(heaviest_cpu.size(), 10u);
+  EXPECT_EQ(heaviest_cpu[0]["nodeid"], "t::spin");
+  EXPECT_EQ(heaviest_cpu[1]["nodeid"], "t::alloc");
+  EXPECT_EQ(heaviest_cpu[2]["nodeid"], "t::same_peak_more_cpu");
+  for (const auto& list : {heaviest, heaviest_cpu})
+    for (const auto& entry : list) EXPECT_NE(entry["nodeid"], "t::unmeasured");
+  // Every result carries its figures when measured (guardian runs tests reads them).
+  for (const auto& result : section["results"])
+    EXPECT_EQ(result.contains("cpu_ms"), result["nodeid"] != "t::unmeasured") << result.dump();
+}
+
+TEST(AdaptersPytestResources, UsageBetweenTwoReadings) {
+  // Peaks reset at the start: the end's VmHWM is the test's, even after the memory was freed.
+  auto used = usage_between({1'000'000, 500u << 20, 30u << 20, true}, {1'250'000, 330u << 20, 31u << 20, false});
+  EXPECT_DOUBLE_EQ(used.cpu_ms, 250);
+  EXPECT_EQ(used.peak_memory_bytes, 330u << 20);
+  EXPECT_TRUE(used.peak_exact);
+  // Reset refused, lifetime peak rose during the test: still the test's peak.
+  used = usage_between({0, 100u << 20, 30u << 20, false}, {0, 330u << 20, 31u << 20, false});
+  EXPECT_EQ(used.peak_memory_bytes, 330u << 20);
+  EXPECT_TRUE(used.peak_exact);
+  // Reset refused, under an earlier peak: the larger resident size seen, marked approximate.
+  used = usage_between({0, 400u << 20, 30u << 20, false}, {0, 400u << 20, 45u << 20, false});
+  EXPECT_EQ(used.peak_memory_bytes, 45u << 20);
+  EXPECT_FALSE(used.peak_exact);
+  // CPU never goes negative (a member reaped outside the tree takes its time with it).
+  EXPECT_DOUBLE_EQ(usage_between({5'000, 0, 0, true}, {2'000, 0, 0, false}).cpu_ms, 0);
+}
+
+// The real kernel: this process allocates 64 MiB, touches it and frees it between started()
+// and finished(); the reset peak still shows it, and a pid without the run's marker is left alone.
+TEST(AdaptersPytestResources, MeterSeesAFreedAllocationThroughTheResetPeak) {
+  TestResourceMeter meter;
+  meter.started(::getpid());
+  {
+    constexpr std::size_t kSize = 64u << 20;
+    std::unique_ptr<char[]> block(new char[kSize]);
+    volatile char* pages = block.get();
+    for (std::size_t i = 0; i < kSize; i += 4096) pages[i] = 1;
+  }
+  auto used = meter.finished(::getpid());
+  ASSERT_TRUE(used);
+  EXPECT_GE(used->peak_memory_bytes, 64u << 20);
+  EXPECT_TRUE(used->peak_exact);
+  EXPECT_FALSE(meter.finished(::getpid())) << "one measurement per start";
+
+  TestResourceMeter marked("GUARDIAN_RUN_ID=not-this-process");
+  marked.started(::getpid());
+  EXPECT_FALSE(marked.finished(::getpid()));
 }
 
 TEST(AdaptersPytestEnvironment, AppendsToExistingValuesAndSetsTheSocket) {

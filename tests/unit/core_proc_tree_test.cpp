@@ -78,6 +78,26 @@ TEST(ParseStat, CommandNamesWithSpacesAndParentheses) {
   EXPECT_EQ(st->rss_pages, 77u);
 }
 
+TEST(ParseStat, ReadsTheWaitedForChildrensCpuTime) {
+  auto st = parse_stat("42 (x) S 1 42 42 0 -1 0 0 0 0 0 11 22 33 44 20 5 3 0 99 0 77 0\n");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->children_utime_ticks, 33u);
+  EXPECT_EQ(st->children_stime_ticks, 44u);
+}
+
+// Lines from a real Debian 12 kernel 6.1 /proc/<pid>/status.
+TEST(ParseStatusMemory, ReadsThePeakAndTheResidentSize) {
+  auto memory = parse_status_memory(
+      "Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t  350188 kB\nVmSize:\t   42352 kB\n"
+      "VmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t  317492 kB\nVmRSS:\t   10220 kB\n"
+      "RssAnon:\t    4096 kB\nThreads:\t1\n");
+  ASSERT_TRUE(memory);
+  EXPECT_EQ(memory->peak_rss_bytes, 317492u * 1024);
+  EXPECT_EQ(memory->rss_bytes, 10220u * 1024);
+  EXPECT_FALSE(parse_status_memory("Name:\tkthreadd\nState:\tS (sleeping)\nThreads:\t1\n"));
+  EXPECT_FALSE(parse_status_memory("XVmHWM:\t1 kB\nVmRSS:\t2 kB\n"));
+}
+
 TEST(ParseStat, RejectsTruncatedLines) {
   EXPECT_FALSE(parse_stat("42 (x) S 1 2 3").has_value());
   EXPECT_FALSE(parse_stat("garbage").has_value());
