@@ -18,9 +18,25 @@ extern char** environ;
 namespace guardian::limits {
 namespace {
 
-std::string own_cgroup() {
-  auto text = CgroupFs("/proc/self").read("", "cgroup");
+// The unified-hierarchy cgroup of a process ("self" or a pid); empty once it has exited.
+std::string cgroup_of(const std::string& process) {
+  auto text = CgroupFs("/proc/" + process).read("", "cgroup");
   return text ? parse_unified_cgroup_path(*text).value_or("") : std::string();
+}
+
+std::string own_cgroup() { return cgroup_of("self"); }
+
+// Every process handed to systemd is in the scope (or gone). Not only guardian itself: in a
+// login session the user manager moves each pid through the system manager, one by one, and
+// guardian enabling the scope's controllers (its leaf, subtree_control) while one is still on
+// its way makes that move fail with EBUSY (no processes in an inner cgroup) and the whole
+// scope fail with result 'resources': the login-session race of the systemd VM.
+bool all_moved(const std::vector<pid_t>& pids, const std::string& unit) {
+  for (pid_t pid : pids) {
+    const std::string now = cgroup_of(std::to_string(pid));
+    if (!now.empty() && !now.ends_with("/" + unit)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -100,14 +116,16 @@ Status move_into_delegated_scope(const std::string& unit, const std::vector<pid_
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return failed(EPERM, said.empty() ? std::string("busctl failed") : "busctl: " + said);
-  // The job that moves us runs asynchronously in systemd: wait, bounded, until it did.
+  // The job that moves us runs asynchronously in systemd: wait, bounded, until it moved every
+  // process it was given (see all_moved) before guardian touches the scope's cgroup.
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto now = own_cgroup();
-    if (now != before && now.ends_with("/" + unit)) return std::nullopt;
+    if (now != before && now.ends_with("/" + unit) && all_moved(pids, unit)) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return failed(ETIMEDOUT, fmt::format("guardian was not moved into {} within {} ms", unit, timeout.count()));
+  return failed(ETIMEDOUT, fmt::format("guardian and its helpers were not all moved into {} within {} ms", unit,
+                                       timeout.count()));
 }
 
 }  // namespace guardian::limits

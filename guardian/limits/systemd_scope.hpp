@@ -32,7 +32,8 @@ ScopePlacement scope_placement(const std::string& own_dir, const std::string& ma
 std::vector<std::string> transient_scope_command(const std::string& unit, const std::vector<pid_t>& pids,
                                                  const ScopePlacement& placement = {});
 
-/// Starts the scope and waits (bounded) until this process has moved into it.
+/// Starts the scope and waits (bounded) until this process and every other pid given has moved
+/// into it (or exited).
 Status move_into_delegated_scope(const std::string& unit, const std::vector<pid_t>& pids,
                                  const ScopePlacement& placement,
                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
