@@ -21,7 +21,9 @@ for fuzzer in "$build"/tests/fuzz/fuzz_*; do
   for d in "$here/corpus/$name" "$here/regressions/$name"; do [[ -d "$d" ]] && seeds+=("$d"); done
   echo "== $name: ${seconds}s" >&2
   status=0
-  nice -n 19 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  # A slow input is a minute, not CI's 10 s: at nice 19 beside a busy machine a fuzzer is starved
+  # for seconds at a time, and every 10 s "timeout" the first campaign hit reran in milliseconds.
+  nice -n 19 "$fuzzer" -max_total_time="$seconds" -timeout="${CAMPAIGN_UNIT_TIMEOUT:-60}" -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/$name/crashes/" "$out/$name/corpus" "${seeds[@]}" >"$out/$name.log" 2>&1 || status=$?
   # Coverage of everything the campaign found: one pass over the grown corpus.
   nice -n 19 "$fuzzer" -runs=0 -print_coverage=1 -print_final_stats=1 "$out/$name/corpus" "${seeds[@]}" \
