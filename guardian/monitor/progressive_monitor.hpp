@@ -7,7 +7,10 @@
 //  - a critical condition (held or one-off) takes the level to CRITICAL at once; a warning
 //    condition or a heavy phase to at least INTENSIVE;
 //  - a level above NORMAL is left one step down once nothing has demanded it for the calm
-//    period (CRITICAL: no critical condition; INTENSIVE: no warning, critical or heavy phase);
+//    period (CRITICAL: no critical condition; INTENSIVE: no warning, critical or heavy phase),
+//    and each level is held at least one calm period: after a recovery (a server up again)
+//    CRITICAL → INTENSIVE takes one calm period and INTENSIVE → NORMAL another, by design
+//    (a flapping cause would otherwise step the cadence up and down with every probe);
 //  - NORMAL becomes IDLE after the tree has stayed under idle_cpu_percent of one core, with
 //    no condition, for idle_after; IDLE becomes NORMAL as soon as the tree is busy again;
 //  - a pinned level never changes (conditions are still tracked, for the report).
