@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -348,8 +349,20 @@ TEST(ProcFileCache, AChildrenListLongerThanOneReadIsReadWhole) {
     ::pause();
     ::_exit(0);
   }
+  ::setpgid(parent, parent);  // from both sides: the group exists before kill(-parent) below
+  // The 901 processes go, whatever the outcome: a failed assertion must not leave them holding
+  // the test's output open (ctest then waits for them until its timeout).
+  struct KillGroup {
+    pid_t leader;
+    ~KillGroup() {
+      ::kill(-leader, SIGKILL);
+      ::waitpid(leader, nullptr, 0);
+    }
+  } kill_group{parent};
   ProcFs proc;
-  for (int i = 0; i < 1000 && proc.children(parent).size() < 900; ++i) ::usleep(5000);
+  // 900 forks take seconds under AddressSanitizer on a busy machine (572 after 5 s once).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (proc.children(parent).size() < 900 && std::chrono::steady_clock::now() < deadline) ::usleep(5000);
   const auto fresh = proc.children(parent);
   ASSERT_EQ(fresh.size(), 900u);
   ProcFileCache cache(proc);
@@ -361,8 +374,6 @@ TEST(ProcFileCache, AChildrenListLongerThanOneReadIsReadWhole) {
   cache.append_children_of_every_thread(::getpid(), ours);
   EXPECT_NE(std::find(ours.begin(), ours.end(), parent), ours.end());
   cache.end_walk();
-  ::kill(-parent, SIGKILL);
-  ::waitpid(parent, nullptr, 0);
 }
 
 TEST(TreeMembership, CachedSamplesFindTheSameMembersAsAFreshWalk) {
