@@ -24,6 +24,12 @@ class AdaptersPytest : public GuardianTest {
     for (auto& arg : pytest_args) args.push_back(arg.starts_with("-") ? arg : (kSuite / arg).string());
     return args;
   }
+  // A small test suite written into the test's directory.
+  fs::path write_suite_file(const fs::path& relative, std::string_view text) const {
+    fs::create_directories((dir_ / relative).parent_path());
+    std::ofstream(dir_ / relative) << text;
+    return dir_ / relative;
+  }
   std::vector<Json> alerts_of_type(const std::string& type) const {
     std::vector<Json> out;
     for (auto& alert : read_json_lines(only_run_dir(dir_) / "alerts.jsonl"))
@@ -181,9 +187,8 @@ class AdaptersPytestResources : public AdaptersPytest {
  protected:
   static constexpr std::uint64_t kMiB = 1u << 20;
   fs::path write_suite() const {
-    fs::create_directories(dir_ / "costs");
-    std::ofstream(dir_ / "costs" / "test_costs.py")
-        << "import time\n"
+    return write_suite_file("costs/test_costs.py",
+        "import time\n"
            "def test_tiny_first(): assert True\n"
            "def test_allocates_300mb():\n"
            "    block = bytearray(b'\\x01') * (300 * 2**20)  # written, so every page is resident\n"
@@ -192,8 +197,7 @@ class AdaptersPytestResources : public AdaptersPytest {
            "def test_spins():\n"
            "    end = time.process_time() + 2.5  # more CPU than writing 300 MB, even on a loaded host\n"
            "    while time.process_time() < end: pass\n"
-           "def test_tiny_last(): assert True\n";
-    return dir_ / "costs" / "test_costs.py";
+           "def test_tiny_last(): assert True\n");
   }
   std::vector<std::string> suite_run(std::vector<std::string> pytest_flags) const {
     std::vector<std::string> args{"run", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m",
@@ -247,16 +251,15 @@ TEST_F(AdaptersPytestResources, XdistWorkersAreMeasuredEachInTheirOwnProcess) {
 // A RESOURCE_CRITICAL alert names the test that was running, like a ceiling kill does.
 TEST_F(AdaptersPytestResources, ResourceCriticalNamesTheRunningTest) {
   std::ofstream(dir_ / "guardian.toml") << "[thresholds]\nmemory_warning = \"10%\"\nmemory_critical = \"20%\"\n";
-  fs::create_directories(dir_ / "holds");
-  std::ofstream(dir_ / "holds" / "test_holds.py")
-      << "import time\n"
+  const fs::path holds = write_suite_file("holds/test_holds.py",
+      "import time\n"
          "def test_small(): pass\n"
          "def test_holds_300mb():\n"
          "    block = bytearray(b'\\x01') * (300 * 2**20)\n"
          "    time.sleep(4)\n"
-         "    assert block[0] == 1\n";
+         "    assert block[0] == 1\n");
   auto result = run({"run", "--memory", "1G", "--report", report_copy_path().string(), "--", "/usr/bin/python3", "-m",
-                     "pytest", "-q", "-p", "no:cacheprovider", (dir_ / "holds" / "test_holds.py").string()},
+                     "pytest", "-q", "-p", "no:cacheprovider", holds.string()},
                     60s);
   ASSERT_EQ(result.exit_code, 0) << result.describe();
   auto criticals = alerts_of_type("RESOURCE_CRITICAL");
