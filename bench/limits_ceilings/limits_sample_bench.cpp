@@ -15,6 +15,7 @@
 #include "guardian/limits/cgroup_probe.hpp"
 #include "guardian/limits/cgroup_run_tree.hpp"
 #include "guardian/limits/cgroup_v2_limiter.hpp"
+#include "guardian/process/tree_membership.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/process/launch.hpp"
 
@@ -75,7 +76,8 @@ void BM_CgroupV2Sample(benchmark::State& state) {
     state.SkipWithError(run_tree.error().message.c_str());
     return;
   }
-  auto limiter = limits::CgroupV2Limiter::create(io.get_executor(), *run_tree, {ceilings, "bench", true, "", {}});
+  auto limiter = limits::CgroupV2Limiter::create(io.get_executor(), *run_tree, {ceilings, "bench", true, "", {}},
+                                                 process::TreeMembership(process::ProcFs{}, ::getpid(), "GUARDIAN_BENCH=1"));
   if (!limiter) {
     state.SkipWithError(limiter.error().message.c_str());
     return;

@@ -35,6 +35,7 @@
 #include "guardian/limits/cgroup_probe.hpp"
 #include "guardian/limits/cgroup_run_tree.hpp"
 #include "guardian/limits/cgroup_v2_limiter.hpp"
+#include "guardian/process/tree_membership.hpp"
 #include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/monitor/process_walk.hpp"
 #include "guardian/process/launch.hpp"
@@ -136,7 +137,8 @@ struct CgroupBackend {
       return;
     }
     run_tree = *tree;
-    auto created = limits::CgroupV2Limiter::create(io.get_executor(), run_tree, {ceilings, "bench", true, "", {}});
+    auto created = limits::CgroupV2Limiter::create(io.get_executor(), run_tree, {ceilings, "bench", true, "", {}},
+                                                 process::TreeMembership(process::ProcFs{}, ::getpid(), "GUARDIAN_BENCH=1"));
     if (!created) {
       problem = created.error().message;
       return;

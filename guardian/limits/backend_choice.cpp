@@ -70,8 +70,13 @@ BackendChoice cgroup(const CgroupProbe& probe, std::string parent, bool move_sel
   choice.backend = Backend::cgroup_v2;
   choice.parent_dir = std::move(parent);
   choice.move_self_to_leaf = move_self;
+  if (move_self) choice.origin_dir = probe.own_dir();
   choice.reason = std::move(reason);
-  split_controllers(choice.parent_dir == probe.own_dir() ? probe.own_controllers : probe.root_controllers, choice);
+  const bool nested = probe.nest_dir && choice.parent_dir == *probe.nest_dir;
+  split_controllers(choice.parent_dir == probe.own_dir() ? probe.own_controllers
+                    : nested                             ? probe.nest_controllers
+                                                         : probe.root_controllers,
+                    choice);
   if (!choice.missing_controllers.empty()) {
     choice.fixes = fixes_for_delegation(probe, choice.missing_controllers);
     choice.fixes.insert(choice.fixes.begin(),
@@ -161,6 +166,14 @@ BackendChoice direct_choice(const CgroupProbe& probe, std::string_view requested
     return cgroup(probe, own, !probe.own_procs.empty(),
                   fmt::format("guardian's cgroup {} is delegated to it (writable, memory controller available)",
                               own_shown));
+  // Root beside other processes: the run nests where it stays inside every limit guardian
+  // was started under (the nearest free cgroup above), not at the top of the hierarchy.
+  if (probe.euid == 0 && !probe.foreign_procs.empty() && probe.nest_dir && !probe.nest_dir->empty() &&
+      has_controller(probe.nest_controllers, "memory"))
+    return cgroup(probe, *probe.nest_dir, true,
+                  fmt::format("guardian's cgroup {} also holds other processes (e.g. pid {}); as root it nests the "
+                              "run beside it, in /{}",
+                              own_shown, probe.foreign_procs[0], *probe.nest_dir));
   if (admin_root_ok)
     return cgroup(probe, "", false,
                   probe.foreign_procs.empty()
@@ -168,6 +181,15 @@ BackendChoice direct_choice(const CgroupProbe& probe, std::string_view requested
                       : fmt::format("guardian's cgroup {} also holds other processes (e.g. pid {}); as root it uses the root",
                                     own_shown, probe.foreign_procs[0]));
 
+  if (probe.mount_read_only) {
+    auto choice = watchdog(
+        fmt::format("{} is mounted read-only (a container's default), so no cgroup can be made", probe.v2_mount.string()),
+        {"give the container a writable cgroup2 mount in its own cgroup namespace: docker or podman run --privileged, "
+         "or mount -o remount,rw /sys/fs/cgroup inside it with CAP_SYS_ADMIN"});
+    for (auto& fix : fixes_for_delegation(probe))
+      if (fix.find("Docker") != std::string::npos) choice.fixes.push_back(fix);
+    return choice;
+  }
   std::string why;
   if (!own_has_memory)
     why = fmt::format("the memory controller is not delegated to guardian's cgroup {} (it has: {})", own_shown,

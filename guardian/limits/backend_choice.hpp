@@ -19,6 +19,9 @@ struct BackendChoice {
   /// cgroup v2: guardian and its children must first move out of parent_dir into a leaf
   /// (the "no internal processes" rule), because parent_dir is not the host's root.
   bool move_self_to_leaf = false;
+  /// With move_self_to_leaf: the cgroup guardian leaves, and returns to at the end — parent_dir
+  /// itself, or (root, its own cgroup shared) guardian's cgroup below parent_dir.
+  std::string origin_dir;
   /// cgroup v2: the controllers to enable for the run (of cpu, memory, pids).
   std::vector<std::string> controllers;
   /// Controllers wanted but not available there (their ceilings are not enforced by cgroups).

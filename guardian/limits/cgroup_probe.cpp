@@ -1,6 +1,7 @@
 #include "guardian/limits/cgroup_probe.hpp"
 
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -58,6 +59,21 @@ void for_each_ancestor(std::string dir, F f) {
     if (dir.empty()) return;
     auto slash = dir.rfind('/');
     dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
+  }
+}
+
+void find_nest(const CgroupFs& fs, const std::string& own, CgroupProbe& out) {
+  std::string dir = own;
+  while (!dir.empty()) {
+    auto slash = dir.rfind('/');
+    dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
+    const bool exempt = dir.empty() && out.mount_is_real_root;  // the real root may hold processes
+    auto procs = fs.read(dir, "cgroup.procs");
+    if (exempt || (procs && parse_pid_list(*procs).empty())) {
+      out.nest_dir = dir;
+      out.nest_controllers = parse_controllers(fs.read(dir, "cgroup.controllers").value_or(""));
+      return;
+    }
   }
 }
 
@@ -133,6 +149,7 @@ nlohmann::json CgroupProbe::to_json() const {
           {"own_cgroup", opt(own_path)},
           {"own_is_root", own_is_root},
           {"mount_is_host_root", mount_is_real_root},
+          {"mount_read_only", mount_read_only},
           {"root_controllers", root_controllers},
           {"root_subtree_control", root_subtree_control},
           {"own_controllers", own_controllers},
@@ -141,6 +158,7 @@ nlohmann::json CgroupProbe::to_json() const {
           {"own_writable", own_writable},
           {"own_processes", own_procs.size()},
           {"foreign_processes", foreign_procs.size()},
+          {"nest_cgroup", nest_dir ? nlohmann::json("/" + *nest_dir) : nlohmann::json(nullptr)},
           {"cgroup_kill", has_kill_file},
           {"euid", euid},
           {"systemd_user_session", systemd_user_session},
@@ -184,6 +202,7 @@ CgroupProbe probe_cgroups(const ProbeSources& sources) {
   if (out.v2_mount.empty()) return out;
 
   CgroupFs fs(out.v2_mount);
+  if (struct statfs info {}; ::statfs(out.v2_mount.c_str(), &info) == 0) out.mount_read_only = info.f_flags & ST_RDONLY;
   out.own_path = parse_unified_cgroup_path(proc_cgroup);
   out.mount_is_real_root = !fs.exists("", "cgroup.events");
   out.root_controllers = parse_controllers(fs.read("", "cgroup.controllers").value_or(""));
@@ -204,6 +223,7 @@ CgroupProbe probe_cgroups(const ProbeSources& sources) {
       out.foreign_procs.push_back(pid);
       break;
     }
+  if (out.euid == 0 && !out.foreign_procs.empty() && !own.empty()) find_nest(fs, own, out);
   // The root has no cgroup.kill; any child (or guardian's own non-root cgroup) tells.
   out.has_kill_file = fs.exists(own, "cgroup.kill");
   if (!out.has_kill_file)

@@ -47,6 +47,7 @@ struct CgroupProbe {
                                         // no-internal-processes rule; has no cgroup.events)
   std::vector<std::string> root_controllers, root_subtree_control;
   std::vector<std::string> own_controllers, own_subtree_control;
+  bool mount_read_only = false;         // the cgroup2 mount is read-only (a container's default)
   bool root_writable = false;
   bool own_writable = false;            // directory, cgroup.procs and cgroup.subtree_control
   std::vector<pid_t> own_procs;         // processes in guardian's cgroup
@@ -54,6 +55,12 @@ struct CgroupProbe {
   // enabling controllers there, and checking every process of a root cgroup (hundreds of
   // /proc reads) would cost each run milliseconds. Empty: none.
   std::vector<pid_t> foreign_procs;
+  // Root, when guardian's cgroup also holds other processes: the nearest cgroup above it that
+  // holds none (a cgroup with processes cannot enable controllers for its children), where the
+  // run can nest beside guardian's cgroup and stay inside every limit above it. The root when
+  // no level between is free; empty when nothing is (a cgroup namespace's busy root).
+  std::optional<std::string> nest_dir;
+  std::vector<std::string> nest_controllers;
   bool has_kill_file = false;           // cgroup.kill (Linux 5.14+)
   uid_t euid = 0;
   bool systemd_user_session = false;

@@ -94,7 +94,8 @@ Status CgroupRunTree::setup(const BackendChoice& choice) {
       self_leaf_.clear();
       return error;
     }
-    auto procs = fs_.read(parent_, "cgroup.procs");
+    origin_ = choice.origin_dir.empty() ? parent_ : choice.origin_dir;
+    auto procs = fs_.read(origin_, "cgroup.procs");
     if (!procs) return procs.error();
     const pid_t self = ::getpid();
     for (pid_t pid : parse_pid_list(*procs)) {
@@ -106,8 +107,10 @@ Status CgroupRunTree::setup(const BackendChoice& choice) {
         return error;
       }
     }
-    notes_.push_back(fmt::format("moved guardian into {} so /{} can enable controllers", fs_.path(self_leaf_),
-                                 parent_));
+    notes_.push_back(origin_ == parent_ ? fmt::format("moved guardian into {} so /{} can enable controllers",
+                                                      fs_.path(self_leaf_), parent_)
+                                        : fmt::format("moved guardian from /{} (shared with other processes) into {}",
+                                                      origin_, fs_.path(self_leaf_)));
   }
 
   auto subtree = parse_controllers(fs_.read(parent_, "cgroup.subtree_control").value_or(""));
@@ -167,7 +170,7 @@ std::vector<process::UndoStep> CgroupRunTree::undo_after_death() const {
   if (!enabled_in_parent_.empty())
     steps.push_back({Step::Kind::write, fs_.path(parent_, "cgroup.subtree_control"),
                      controller_list(enabled_in_parent_, '-')});
-  if (!self_leaf_.empty()) steps.push_back({Step::Kind::move_self, fs_.path(parent_, "cgroup.procs"), ""});
+  if (!self_leaf_.empty()) steps.push_back({Step::Kind::move_self, fs_.path(origin_, "cgroup.procs"), ""});
   steps.push_back({Step::Kind::remove_tree, fs_.path(run_dir_), ""});
   return steps;
 }
@@ -178,12 +181,13 @@ void CgroupRunTree::teardown() {
   for (const auto& child : fs_.children(run_dir_))
     if (child != kSelfLeaf) remove_tree(fs_, join_dir(run_dir_, child));
   if (!self_leaf_.empty()) {
-    // Back where guardian came from: the parent must hold no controllers again for that.
+    // Back where guardian came from (the parent, or its own shared cgroup below the parent):
+    // a cgroup must hold no controllers again to take a process.
     if (!controllers_.empty()) (void)fs_.write(run_dir_, "cgroup.subtree_control", controller_list(controllers_, '-'));
     if (!enabled_in_parent_.empty())
       (void)fs_.write(parent_, "cgroup.subtree_control", controller_list(enabled_in_parent_, '-'));
     for (pid_t pid : parse_pid_list(fs_.read(self_leaf_, "cgroup.procs").value_or("")))
-      (void)fs_.write(parent_, "cgroup.procs", std::to_string(pid));
+      (void)fs_.write(origin_, "cgroup.procs", std::to_string(pid));
     (void)fs_.remove_dir(self_leaf_);
   }
   (void)fs_.remove_dir(run_dir_);

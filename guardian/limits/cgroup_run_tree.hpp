@@ -60,6 +60,7 @@ class CgroupRunTree {
   std::string tree_dir_;
   Ceilings ceilings_;
   std::string self_leaf_;                       // guardian's own leaf, when it moved
+  std::string origin_;                          // where guardian came from, and returns to
   std::vector<std::string> controllers_;        // enabled for the units
   std::vector<std::string> enabled_in_parent_;  // by us: to be disabled again at the end
   std::vector<std::string> notes_;

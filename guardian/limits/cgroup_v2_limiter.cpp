@@ -27,11 +27,12 @@ std::string unit_leaf_name(const std::string& unit) {
 
 Result<std::unique_ptr<CgroupV2Limiter>> CgroupV2Limiter::create(boost::asio::any_io_executor executor,
                                                                  std::shared_ptr<CgroupRunTree> tree,
-                                                                 Options options) {
+                                                                 Options options,
+                                                                 process::TreeMembership membership) {
   auto dir = tree->add_unit(unit_leaf_name(options.unit_name));
   if (!dir) return dir.error();
-  std::unique_ptr<CgroupV2Limiter> limiter(
-      new CgroupV2Limiter(std::move(executor), std::move(tree), std::move(*dir), std::move(options)));
+  std::unique_ptr<CgroupV2Limiter> limiter(new CgroupV2Limiter(std::move(executor), std::move(tree), std::move(*dir),
+                                                               std::move(options), std::move(membership)));
   if (auto error = limiter->setup()) {
     limiter->watch_.cancel();
     (void)limiter->fs_.remove_dir(limiter->dir_);
@@ -42,7 +43,7 @@ Result<std::unique_ptr<CgroupV2Limiter>> CgroupV2Limiter::create(boost::asio::an
 }
 
 CgroupV2Limiter::CgroupV2Limiter(boost::asio::any_io_executor executor, std::shared_ptr<CgroupRunTree> tree,
-                                 std::string dir, Options options)
+                                 std::string dir, Options options, process::TreeMembership membership)
     : executor_(executor),
       tree_(std::move(tree)),
       fs_(tree_->fs()),
@@ -51,7 +52,8 @@ CgroupV2Limiter::CgroupV2Limiter(boost::asio::any_io_executor executor, std::sha
       controllers_(tree_->controllers()),
       notes_(tree_->notes()),
       options_(std::move(options)),
-      watch_(executor) {}
+      watch_(executor),
+      strays_(std::make_unique<CgroupStrays>(executor, std::move(membership), [this] { return processes(); })) {}
 
 CgroupV2Limiter::~CgroupV2Limiter() {
   cancel();
@@ -140,7 +142,10 @@ int CgroupV2Limiter::enter_from_child() const noexcept {
   return 0;
 }
 
-void CgroupV2Limiter::started(pid_t root_pid) { root_pid_ = root_pid; }
+void CgroupV2Limiter::started(pid_t root_pid) {
+  root_pid_ = root_pid;
+  strays_->started(root_pid);
+}
 
 std::vector<pid_t> CgroupV2Limiter::processes() const {
   std::vector<pid_t> out;
@@ -168,15 +173,25 @@ std::size_t CgroupV2Limiter::signal_all(int signo) {
   // Then the group first, in one call, so a well-behaved command sees the signal at once;
   // then every process of the cgroup, which is the whole tree whatever its groups and sessions.
   auto pids = processes();
-  if (root_pid_ > 0) ::kill(-root_pid_, signo);
+  if (root_pid_ > 0 && !pids.empty()) ::kill(-root_pid_, signo);
   for (pid_t pid : pids) {
     ::kill(pid, signo);
     if (signo != SIGKILL && signo != SIGCONT) ::kill(pid, SIGCONT);
   }
-  return pids.size();
+  return pids.size() + strays_->signal_all(signo);
 }
 
 void CgroupV2Limiter::async_wait_empty(std::function<void()> done) {
+  // Empty means both: "populated 0" and no process of the command left outside the cgroup.
+  auto pending = std::make_shared<int>(2);
+  auto one_empty = [pending, done = std::make_shared<std::function<void()>>(std::move(done))] {
+    if (--*pending == 0) (*done)();
+  };
+  async_wait_cgroup_empty(one_empty);
+  strays_->async_wait_empty(one_empty);
+}
+
+void CgroupV2Limiter::async_wait_cgroup_empty(std::function<void()> done) {
   if (released_ || !populated()) {
     boost::asio::post(executor_, std::move(done));
     return;
@@ -198,7 +213,16 @@ void CgroupV2Limiter::kill_all(std::function<void(std::size_t)> done) {
     kill_now();
     arm_kill_retry();
   }
-  async_wait_empty([done = std::move(done), count] { done(count); });
+  auto pending = std::make_shared<int>(2);
+  auto total = std::make_shared<std::size_t>(count);
+  auto one_empty = [pending, total, done = std::make_shared<std::function<void(std::size_t)>>(std::move(done))] {
+    if (--*pending == 0) (*done)(*total);
+  };
+  async_wait_cgroup_empty(one_empty);
+  strays_->kill_all([one_empty, total](std::size_t strays) {
+    *total += strays;
+    one_empty();
+  });
 }
 
 void CgroupV2Limiter::kill_now() {
@@ -243,6 +267,7 @@ void CgroupV2Limiter::arm_kill_retry() {
 }
 
 void CgroupV2Limiter::cancel() {
+  strays_->cancel();
   watch_.cancel();
   if (kill_retry_) kill_retry_->cancel();
   if (throttle_timer_) throttle_timer_->cancel();

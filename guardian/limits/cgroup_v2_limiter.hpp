@@ -4,7 +4,8 @@
 // the kernel enforces memory.max/high, swap, cpu.max and pids.max, an OOM kill takes the
 // whole tree (memory.oom.group) and is learned from memory.events through inotify; a tree the
 // kernel throttles at memory.high past a short window is killed and named the same way; the
-// end is cgroup.kill (or freeze + SIGKILL + thaw) and waiting for "populated 0".
+// end is cgroup.kill (or freeze + SIGKILL + thaw) and waiting for "populated 0" — and for any
+// process that wrote itself out of the cgroup (CgroupStrays).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "guardian/limits/cgroup_memory.hpp"
 #include "guardian/limits/cgroup_pids.hpp"
 #include "guardian/limits/cgroup_run_tree.hpp"
+#include "guardian/limits/cgroup_strays.hpp"
 #include "guardian/limits/cgroup_usage_reader.hpp"
 #include "guardian/limits/file_watch.hpp"
 #include "guardian/limits/limiter.hpp"
@@ -41,8 +43,10 @@ class CgroupV2Limiter : public Limiter {
   };
 
   /// Creates the unit's leaf under the tree node that carries the ceilings. On error nothing is left.
+  /// `membership` finds the command's processes that leave the cgroup.
   static Result<std::unique_ptr<CgroupV2Limiter>> create(boost::asio::any_io_executor executor,
-                                                         std::shared_ptr<CgroupRunTree> tree, Options options);
+                                                         std::shared_ptr<CgroupRunTree> tree, Options options,
+                                                         process::TreeMembership membership);
   ~CgroupV2Limiter() override;
 
   Backend backend() const override { return Backend::cgroup_v2; }
@@ -58,15 +62,17 @@ class CgroupV2Limiter : public Limiter {
   void release() override;
   std::string kill_file() const override;
   std::vector<process::UndoStep> undo_after_death() const override;
+  process::TreeMembership* membership() override { return &strays_->membership(); }
 
   const std::string& dir() const { return dir_; }
 
  private:
   CgroupV2Limiter(boost::asio::any_io_executor executor, std::shared_ptr<CgroupRunTree> tree, std::string dir,
-                  Options options);
+                  Options options, process::TreeMembership membership);
   Status setup();
   bool has(std::string_view controller) const;
   bool populated() const;
+  void async_wait_cgroup_empty(std::function<void()> done);
   std::vector<pid_t> processes() const;  // of the leaf and any cgroups below it
   void on_events_modified();
   void on_memory_events_modified();
@@ -97,6 +103,7 @@ class CgroupV2Limiter : public Limiter {
   FileWatch watch_;
   pid_t root_pid_ = -1;
   std::vector<std::function<void()>> empty_waiters_;
+  std::unique_ptr<CgroupStrays> strays_;  // lists through this object: never moved
   bool memory_breach_reported_ = false;
   std::optional<MemoryThrottleWatch> throttle_;  // while the tree is over memory.high
   std::unique_ptr<boost::asio::steady_timer> throttle_timer_;

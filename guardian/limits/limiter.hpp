@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "guardian/process/sentinel.hpp"
+#include "guardian/process/tree_membership.hpp"
 
 namespace guardian::limits {
 
@@ -113,6 +114,9 @@ class Limiter {
   /// What the sentinel must undo after that kill if guardian dies (remove the run's cgroups,
   /// give back what it enabled in its parent); empty when the backend changed nothing.
   virtual std::vector<process::UndoStep> undo_after_death() const { return {}; }
+  /// How the backend finds the tree's processes through /proc, when it does (the dev-server
+  /// fleet excludes servers it restarts later from the main command's tree through it).
+  virtual process::TreeMembership* membership() { return nullptr; }
 
  protected:
   void report_breach(const Breach& breach) const {

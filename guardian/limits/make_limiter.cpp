@@ -87,7 +87,8 @@ std::unique_ptr<Limiter> make_limiter(LimiterRequest request) {
                                        choice.reason, choice.missing_controllers};
       options.memory_high_stall = config.duration("limits.memory_high_stall").value_or(options.memory_high_stall);
       options.pids_grace = config.duration("limits.pids_grace").value_or(options.pids_grace);
-      auto limiter = CgroupV2Limiter::create(request.executor, std::move(*tree), std::move(options));
+      // A copy: the watchdog below still needs the membership should the cgroup fail.
+      auto limiter = CgroupV2Limiter::create(request.executor, std::move(*tree), std::move(options), request.membership);
       if (limiter) {
         if (!choice.missing_controllers.empty())
           warn("limits.partial", fmt::format("cgroup v2: the {} controller(s) are not available in {}: those ceilings "

@@ -26,7 +26,7 @@ class ProcessTreeLimiter : public Limiter {
   void cancel() override { terminator_.cancel(); }
   TreeUsage sample() override;
 
-  process::TreeMembership& membership() { return membership_; }
+  process::TreeMembership* membership() override { return &membership_; }
 
  protected:
   /// The tree's totals from one walk (CPU: the live processes' sum).

@@ -24,7 +24,7 @@ std::size_t TreeTerminator::signal_all(int signo, const std::function<void()>& f
     std::error_code error;
     if (auto pidfd = open_pidfd(pid, error)) pidfds.push_back(std::move(pidfd));
   }
-  if (first) first();
+  if (first && !pidfds.empty()) first();  // nobody left: a group signal could only hit a reused pid
   for (const auto& pidfd : pidfds) {
     // ESRCH: it already ended (the group signal reached it): it was still a member.
     send_signal(pidfd, signo);

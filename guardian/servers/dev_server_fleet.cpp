@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "guardian/limits/process_tree_limiter.hpp"
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/process/exit_status.hpp"
 
@@ -136,7 +135,7 @@ void DevServerFleet::exclude_from(process::TreeMembership& membership) const {
 }
 
 void DevServerFleet::watch_main_tree(limits::Limiter& main_limiter) {
-  if (auto* tree = dynamic_cast<limits::ProcessTreeLimiter*>(&main_limiter)) main_membership_ = &tree->membership();
+  main_membership_ = main_limiter.membership();
 }
 
 std::vector<limits::TreeUsage> DevServerFleet::usage() {

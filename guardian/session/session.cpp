@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstring>
+#include <set>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -39,7 +40,7 @@ std::uint64_t to_ms(const timeval& tv) {
 // holds the tree ("limits: watchdog"); why, and how to get cgroup v2, is for `guardian
 // doctor` and events.jsonl. What is asked but not enforced stays loud.
 std::string console_line(const std::string& event, const std::string& message) {
-  if (event == "limits.partial") return message;
+  if (event == "limits.partial" || event == "limits.capped") return message;
   // A user without a systemd user bus (cron, a CI runner's service, su) is told that much:
   // it is the one fallback the user can usually fix from the same shell.
   if (message.find("no systemd user bus") != std::string::npos)
@@ -158,8 +159,8 @@ class Session {
   }
 
   void on_limits_fallback(const std::string& event, const std::string& message) {
-    if (limits_warned_) return;  // the same machine gives the same answer for every server
-    limits_warned_ = true;
+    // The same machine gives the same answer for every server: each kind is said once.
+    if (!limits_said_.insert(event).second) return;
     console_.info(console_line(event, message));  // loud, but a fallback is not an error: --quiet silences it
     context_.log.warning("limits", event, message);
     if (auto alert = limits::limits_problem_alert(event, message)) alerts_.raise(std::move(*alert));
@@ -300,7 +301,7 @@ class Session {
   boost::asio::signal_set more_signals_;
   int stop_signal_ = 0;  // `serve`: the first stop signal
   bool server_failed_ = false;
-  bool limits_warned_ = false;
+  std::set<std::string> limits_said_;  // limits.* events already said this run
 };
 
 // What both commands do around a session: the run directory, the event log, the report

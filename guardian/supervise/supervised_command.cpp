@@ -73,11 +73,14 @@ void SupervisedCommand::relay(int signo) const {
 void SupervisedCommand::on_exit(const process::ExitStatus& status) {
   exit_status_ = status;
   if (callbacks_.exited) callbacks_.exited(status);
-  // Whatever the command left behind (daemons, setsid escapees) ends with it.
-  if (!stopping_ && limiter_->sample().processes > 0) {
-    leftovers_signalled_ = limiter_->signal_all(SIGTERM);
-    stopping_ = true;
-    arm_grace(kill_after_);
+  // Whatever the command left behind (daemons, setsid escapees, processes that left its
+  // cgroup) ends with it. signal_all looks afresh, where a sample may count only the cgroup.
+  if (!stopping_) {
+    if (auto left = limiter_->signal_all(SIGTERM); left > 0) {
+      leftovers_signalled_ = left;
+      stopping_ = true;
+      arm_grace(kill_after_);
+    }
   }
   limiter_->async_wait_empty([this] {
     tree_empty_ = true;

@@ -143,6 +143,38 @@ TEST(LimitsBackendChoice, RootWithAShellInItsCgroupUsesTheRootCgroup) {
   EXPECT_FALSE(choice.move_self_to_leaf);
 }
 
+TEST(LimitsBackendChoice, RootBesideAShellNestsTheRunInTheNearestFreeCgroupAboveNotAtTheTop) {
+  FakeCgroupFs fake;  // an admin's /admin (memory.max) holding /admin/box: guardian and a shell
+  fake.put("", "cgroup.controllers", fixture("cgroup.controllers.vm_root"));
+  fake.put("", "cgroup.subtree_control", "cpu memory pids\n");
+  fake.put("", "cgroup.procs", "1\n");
+  fake.cgroup("admin");
+  fake.put("admin", "cgroup.subtree_control", "cpu memory pids\n");
+  fake.put("admin", "memory.max", "314572800\n");
+  fake.cgroup("admin/box");
+  fake.put("admin/box", "cgroup.procs", "100\n101\n77\n");
+  fake.put("", "proc_self_cgroup", "0::/admin/box\n");
+  auto probe = probe_cgroups(sources(fake, false));
+  ASSERT_TRUE(probe.nest_dir.has_value());
+  EXPECT_EQ(*probe.nest_dir, "admin");
+  auto choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::cgroup_v2);
+  EXPECT_EQ(choice.parent_dir, "admin") << choice.reason;  // inside /admin's limits, not beside it
+  EXPECT_TRUE(choice.move_self_to_leaf);
+  EXPECT_EQ(choice.origin_dir, "admin/box");  // where guardian returns at the end
+  EXPECT_EQ(choice.controllers, (std::vector<std::string>{"memory", "cpu", "pids"}));
+  EXPECT_NE(choice.reason.find("nests the run beside it"), std::string::npos) << choice.reason;
+
+  // Every level above busy too: the real root is exempt from the no-internal-processes rule.
+  fake.put("admin", "cgroup.procs", "55\n");
+  probe = probe_cgroups(sources(fake, false));
+  ASSERT_TRUE(probe.nest_dir.has_value());
+  EXPECT_EQ(*probe.nest_dir, "");
+  choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.parent_dir, "");
+  EXPECT_FALSE(choice.move_self_to_leaf);
+}
+
 TEST(LimitsBackendChoice, MissingCpuControllerIsNamedWithTheDropInFix) {
   auto probe = unified_user_probe();
   probe.own_writable = true;
@@ -193,6 +225,15 @@ TEST(LimitsBackendChoice, AContainerRootWithOnlyGuardianIsUsedThroughALeaf) {
   EXPECT_EQ(choice.backend, Backend::cgroup_v2);
   EXPECT_EQ(choice.parent_dir, "");
   EXPECT_TRUE(choice.move_self_to_leaf);
+
+  // Docker's default: the namespace's cgroupfs read-only. The watchdog, and the container's way out.
+  probe.mount_read_only = true;
+  probe.own_writable = probe.root_writable = false;
+  choice = choose_backend(probe, "auto", false);
+  EXPECT_EQ(choice.backend, Backend::watchdog);
+  EXPECT_NE(choice.reason.find("mounted read-only"), std::string::npos) << choice.reason;
+  ASSERT_FALSE(choice.fixes.empty());
+  EXPECT_NE(choice.fixes[0].find("--privileged"), std::string::npos) << choice.fixes[0];
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 # Every scenario runs the real guardian on guardian-target and prints one section:
 #   @@@ begin NAME / @@ exit / @@ stdout / @@ stderr / @@ report / @@ <extra> / @@@ end NAME
 # limits_vm_test.cpp parses the sections and asserts; this script asserts nothing.
-# Usage: limits_scenarios.sh GUARDIAN TARGET
+# Usage: limits_scenarios.sh GUARDIAN TARGET [UNSHARE]  (UNSHARE: util-linux unshare(1), which
+# has --cgroup; busybox's has not)
 set -u
 G=$1
 T=$2
+UNSHARE=${3:-unshare}
 CG=/sys/fs/cgroup
 W=/tmp/limits-vm
 mkdir -p $W && cd $W || exit 125
@@ -32,6 +34,21 @@ scenario() {
   part leftover_cgroups; leftover_cgroups
 }
 end_scenario() { echo "@@@ end $1"; }
+# scenario_in CGROUP NAME [options] -- COMMAND...: the same, with guardian started inside CGROUP
+# (relative to the mount), the way a unit or a container places it.
+scenario_in() {
+  within=$1; shift
+  name=$1; shift
+  echo "@@@ begin $name"
+  sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$within" "$G" run --report $W/$name.json "$@" \
+    >$W/$name.out 2>$W/$name.err </dev/null
+  code=$?
+  part exit; echo $code
+  dump stdout $W/$name.out
+  dump stderr $W/$name.err
+  dump report $W/$name.json
+  part leftover_cgroups; leftover_cgroups
+}
 
 part_nproc() { part vm_cpus; grep -c ^processor /proc/cpuinfo; }
 
@@ -132,6 +149,77 @@ part stderr; cat $W/box.err
 i=0
 while [ $i -lt 25 ] && ! rmdir $CG/box 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
 end_scenario sigkill_box
+
+# 7c. Never escape the caller's limits. An admin's box with memory.max 128M, guardian alone in
+#     it, asked for 600M: the run nests in box and its ceiling is lowered to box's, in one line.
+mkdir $CG/box
+echo 128M >$CG/box/memory.max
+scenario_in box box_cap --memory 600M -- $T alloc 300 10
+part box_after; find $CG/box -mindepth 1 -type d; cat $CG/box/cgroup.procs
+end_scenario box_cap
+rmdir $CG/box
+
+# 7d. The same box inside an admin's /admin, shared with a shell: box cannot enable controllers
+#     while the shell is in it, so guardian (root) nests the run beside box, inside /admin — not
+#     at the top — moving only itself; the shell stays where it was.
+mkdir -p $CG/admin/box
+echo "+memory +cpu +pids" >$CG/admin/cgroup.subtree_control
+echo 200M >$CG/admin/memory.max
+echo 128M >$CG/admin/box/memory.max
+sh -c "echo \$\$ >$CG/admin/box/cgroup.procs && exec sleep 300" </dev/null >/dev/null 2>&1 &
+shell=$!
+scenario_in admin/box nest_shared --memory 600M -- sh -c "cat /proc/self/cgroup; exec $T alloc 300 10"
+part shell_cgroup; cat /proc/$shell/cgroup
+part admin_children; find $CG/admin -mindepth 1 -type d | sort
+part box_procs; cat $CG/admin/box/cgroup.procs
+end_scenario nest_shared
+kill $shell; wait $shell 2>/dev/null
+i=0
+while [ $i -lt 25 ] && ! rmdir $CG/admin/box 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
+rmdir $CG/admin
+
+# 7e. A process that writes itself out of the run's cgroup (root may write anywhere) is still
+#     the run's: guardian is its subreaper, and it ends with the command.
+scenario escape_cgroup -- sh -c "sh -c 'echo \$\$ >$CG/cgroup.procs; echo escapee \$\$; exec sleep 120' & sleep 1"
+part escapee_alive
+escapee=$(sed -n 's/^escapee //p' $W/escape_cgroup.out)
+if [ -n "$escapee" ] && kill -0 "$escapee" 2>/dev/null; then echo yes; kill -9 "$escapee"; else echo no; fi
+end_scenario escape_cgroup
+
+# 7f. Containers: a cgroup namespace like Docker's and Kubernetes' (the container's cgroup is
+#     the namespace's root), guardian the container's first process. cgroup2 mounted rw: kernel
+#     ceilings inside it; ro: the watchdog, and doctor names the container options that give more.
+mkdir $CG/container
+# container MODE COMMAND...: COMMAND as the first process of a fresh "container" (its own cgroup
+# and mount namespaces, cgroup2 mounted with MODE: rw or ro), alone in its cgroup.
+container() {
+  mode=$1; shift
+  sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/container" $UNSHARE --cgroup --mount sh -c \
+    'mode=$0
+     umount /sys/fs/cgroup && mount -t cgroup2 -o "$mode" cgroup2 /sys/fs/cgroup || exit 125
+     exec "$@"' "$mode" "$@"
+}
+in_container() {  # in_container rw|ro NAME [guardian run options] -- COMMAND...
+  mode=$1; name=$2; shift 2
+  # doctor as the container's first process too: it predicts the run below.
+  container "$mode" "$G" doctor --json >$W/$name.doctor 2>&1 </dev/null
+  container "$mode" "$G" run --report $W/$name.json "$@" >$W/$name.out 2>$W/$name.err </dev/null
+  code=$?
+  container "$mode" cat /proc/self/cgroup >$W/$name.cgroup
+  echo "@@@ begin $name"
+  part exit; echo $code
+  dump stdout $W/$name.out
+  dump stderr $W/$name.err
+  dump report $W/$name.json
+  dump doctor $W/$name.doctor
+  dump cgroup_in_namespace $W/$name.cgroup
+  part container_children; find $CG/container -mindepth 1 -type d
+  part leftover_cgroups; leftover_cgroups
+  echo "@@@ end $name"
+}
+in_container rw container_rw --memory 64M -- $T alloc 256 10
+in_container ro container_ro --memory 64M -- $T alloc 256 10
+rmdir $CG/container
 
 # 8. Non-root in a delegated subtree, the way systemd delegates: /delegated belongs to the
 #    user; their shell lives in one leaf (shell), each guardian starts alone in another (job).

@@ -230,8 +230,73 @@ TEST_F(LimitsVm, ASigkilledGuardianGivesItsDelegatedCgroupBackAsItFoundIt) {
 
 TEST_F(LimitsVm, NoCgroupDirectoryIsLeftAfterAnyRun) {
   for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "forkbomb_endless", "daemon", "first_instruction", "freeze_kill",
-                           "guardian_sigkill", "after_sigkill", "delegated_memory", "delegated_cpu", "final"})
+                           "guardian_sigkill", "after_sigkill", "box_cap", "nest_shared", "escape_cgroup",
+                           "container_rw", "container_ro", "delegated_memory", "delegated_cpu", "final"})
     EXPECT_EQ(section(name).trimmed("leftover_cgroups"), "") << name;
+}
+
+// A ceiling-kill under a cgroup limit guardian was started inside: lowered to `cap`, in one line.
+void expect_killed_at_the_enclosing_cap(const Section& s, std::uint64_t cap) {
+  EXPECT_EQ(s.exit_code(), 137) << describe(s);
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["killed_by"], "memory_ceiling") << describe(s);
+  EXPECT_EQ(report["enforcement"]["backend"], "cgroup_v2") << describe(s);
+  EXPECT_EQ(report["enforcement"]["ceilings"]["memory_max_bytes"], cap) << report["enforcement"].dump(2);
+  EXPECT_NE(s.part("stderr").find("ceilings lowered to the limits guardian was started inside: memory 600 MiB"),
+            std::string::npos)
+      << describe(s);
+  EXPECT_EQ(s.part("stderr").find("/proc watchdog"), std::string::npos) << "the backend is cgroup v2\n" << describe(s);
+  EXPECT_EQ(s.part("stdout").find("allocated 192 MB"), std::string::npos) << describe(s);
+}
+
+TEST_F(LimitsVm, ACeilingAboveTheCgroupGuardianStartedInIsLoweredToItAndTheRunStaysInside) {
+  const auto& s = section("box_cap");
+  expect_killed_at_the_enclosing_cap(s, 128 * MiB);
+  EXPECT_NE(s.part("stderr").find("(/sys/fs/cgroup/box/guardian-"), std::string::npos) << describe(s);
+  EXPECT_EQ(s.trimmed("box_after"), "") << "guardian removed its cgroups and left box";
+}
+
+TEST_F(LimitsVm, RootBesideAShellNestsTheRunInsideTheEnclosingCgroupAndMovesOnlyItself) {
+  const auto& s = section("nest_shared");
+  expect_killed_at_the_enclosing_cap(s, 128 * MiB);
+  EXPECT_TRUE(is_unit_cgroup_line(s.part("stdout").substr(0, s.part("stdout").find('\n')), "/admin/"))
+      << "the run nests inside /admin, not at the top\n"
+      << describe(s);
+  EXPECT_EQ(s.trimmed("shell_cgroup"), "0::/admin/box") << "the shell beside guardian is never moved";
+  EXPECT_EQ(s.trimmed("admin_children"), "/sys/fs/cgroup/admin/box");
+}
+
+TEST_F(LimitsVm, AProcessThatWroteItselfOutOfTheRunsCgroupEndsWithTheRun) {
+  const auto& s = section("escape_cgroup");
+  EXPECT_EQ(s.exit_code(), 0) << describe(s);
+  EXPECT_NE(s.part("stdout").find("escapee "), std::string::npos) << describe(s);
+  EXPECT_EQ(s.trimmed("escapee_alive"), "no") << describe(s);
+  EXPECT_LT(std::stoi(s.trimmed("wall_seconds")), 60) << "it was ended, not waited for\n" << describe(s);
+}
+
+TEST_F(LimitsVm, InAContainersCgroupNamespaceARwCgroupfsGivesKernelCeilingsAndDoctorAgrees) {
+  const auto& s = section("container_rw");
+  EXPECT_EQ(s.trimmed("cgroup_in_namespace"), "0::/") << describe(s);
+  expect_memory_ceiling_kill(s);
+  Json doctor = Json::parse(s.part("doctor"), nullptr, false);
+  ASSERT_TRUE(doctor.is_object()) << s.part("doctor");
+  EXPECT_EQ(doctor["run_backend"]["backend"], "cgroup_v2") << doctor["run_backend"].dump(2);
+  EXPECT_EQ(s.trimmed("container_children"), "") << "guardian moved back and removed its cgroups";
+}
+
+TEST_F(LimitsVm, InAContainerWithAReadOnlyCgroupfsTheWatchdogHoldsAndDoctorNamesTheOptions) {
+  const auto& s = section("container_ro");
+  Json report = s.report();
+  ASSERT_TRUE(report.is_object()) << describe(s);
+  EXPECT_EQ(report["enforcement"]["backend"], "watchdog") << describe(s);
+  EXPECT_EQ(report["killed_by"], "memory_ceiling") << describe(s);
+  Json doctor = Json::parse(s.part("doctor"), nullptr, false);
+  ASSERT_TRUE(doctor.is_object()) << s.part("doctor");
+  EXPECT_EQ(doctor["run_backend"]["backend"], "watchdog") << doctor["run_backend"].dump(2);
+  const std::string fixes = doctor["run_backend"]["fixes"].dump();
+  EXPECT_NE(fixes.find(":rw"), std::string::npos) << fixes;
+  EXPECT_EQ(s.trimmed("container_children"), "") << "nothing is created in a read-only cgroupfs";
 }
 
 TEST_F(LimitsVm, ANonRootUserRunsInADelegatedSubtree) {

@@ -180,6 +180,11 @@ TEST_F(SystemdVm, AUserServicesMemoryMaxStillHoldsTheRun) {
   EXPECT_EQ(report["killed_by"], "memory_ceiling") << describe(name, s);
   ASSERT_TRUE(report["enforcement"]["ceilings"]["memory_max_bytes"].is_number()) << report["enforcement"].dump(2);
   EXPECT_LE(report["enforcement"]["ceilings"]["memory_max_bytes"].get<std::uint64_t>(), 100u << 20) << report["enforcement"].dump(2);
+  // The capping line itself, not the watchdog's fallback line in its place.
+  EXPECT_NE(s.part("output").find("ceilings lowered to the limits guardian was started inside: memory 600 MiB"),
+            std::string::npos)
+      << describe(name, s);
+  EXPECT_EQ(s.part("output").find("/proc watchdog"), std::string::npos) << describe(name, s);
 }
 
 }  // namespace

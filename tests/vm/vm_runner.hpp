@@ -13,11 +13,15 @@ struct VmRun {
   int status = -1;     // pclose status (-1: bare-vm could not be started)
 };
 
+// util-linux's unshare(1) (essential on Debian): busybox's has no --cgroup.
+inline constexpr const char* kUnshare = "/usr/bin/unshare";
+
 inline VmRun run_scenario_in_vm(const std::string& scenario, int timeout_seconds) {
   const std::string command = std::string(BARE_VM) + " --timeout " + std::to_string(timeout_seconds) +
                               " --mem 512M --cpus 2 --copy " + GUARDIAN_BIN + " --copy " + GUARDIAN_TARGET_BIN +
-                              " --disk-copy " + GUARDIAN_TARGET_BIN + " --copy " + scenario + " -- /bin/sh " +
-                              scenario + " " + GUARDIAN_BIN + " " + GUARDIAN_TARGET_BIN + " 2>&1";
+                              " --disk-copy " + GUARDIAN_TARGET_BIN + " --copy " + scenario + " --copy " + kUnshare +
+                              " -- /bin/sh " + scenario + " " + GUARDIAN_BIN + " " + GUARDIAN_TARGET_BIN + " " +
+                              kUnshare + " 2>&1";
   VmRun run;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return run;
