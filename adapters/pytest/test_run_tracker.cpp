@@ -175,4 +175,10 @@ nlohmann::json TestRunTracker::report_section() const {
           {"exit_status", exit_status_ ? nlohmann::json(*exit_status_) : nlohmann::json()}};
 }
 
+nlohmann::json TestRunTracker::live_section() const {
+  auto section = report_section();
+  section.erase("results");
+  return section;
+}
+
 }  // namespace guardian::adapters::pytest

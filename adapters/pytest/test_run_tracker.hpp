@@ -77,6 +77,9 @@ class TestRunTracker {
   // The report's "tests" section: counts, duration, the 10 slowest, failures, the 10
   // heaviest by resident peak ("heaviest") and by CPU time ("heaviest_cpu").
   nlohmann::json report_section() const;
+  // The same without "results" (one entry per test, unbounded): what the plugins are sent
+  // while the run goes on (the dashboard's tests panel), a few times a second at most.
+  nlohmann::json live_section() const;
   bool seen_any() const { return sessions_ > 0 || !results_.empty(); }
   std::size_t failures() const { return failed_ + errors_; }
 
