@@ -82,7 +82,6 @@ test('while the run goes on, the heaviest list starts with the test that touched
   assert.match(byCpu[0].cost, /^\d\.\d\d s CPU · /);
   assert.match(await page.textContent('#tests-summary'), /^4 tests · 4 passed · 0 failed/);
 
-  await page.evaluate(() => document.getElementById('panel-tests').scrollIntoView());
   const screenshot = path.join(artifacts, 'dashboard-heaviest.png');
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`screenshot: ${screenshot}`);
@@ -99,5 +98,6 @@ test('after the run the lists are the report\'s: all five tests, the same order'
   assert.equal(heaviest.length, 5);
   assert.equal(heaviest[0].nodeid, 'test_costs.py::test_heavy_memory');
   assert.equal((await shown('test-heaviest-cpu'))[0].nodeid, 'test_costs.py::test_spins_cpu');
-  assert.deepEqual(consoleErrors, []);
+  // guardian has ended: the page's attempts to reconnect are refused, and Chromium says so.
+  assert.deepEqual(consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e)), []);
 });

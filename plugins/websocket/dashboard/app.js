@@ -273,7 +273,7 @@
   function renderCosts(id, list, first) {
     if (!Array.isArray(list)) return;  // an adapter that does not measure: the empty line stays
     $(id).replaceChildren(...(list.length ? list.map((t) => costNode(t, first))
-      : [el('li', { class: 'empty' }, 'no test measured in this run')]));
+      : [el('li', { class: 'empty' }, state.state === 'finished' ? 'no test measured in this run' : 'no test measured (yet)')]));
   }
   function renderTests(tests) {
     if (!tests) return;
