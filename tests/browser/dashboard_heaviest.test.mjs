@@ -4,6 +4,7 @@
 // list by CPU time starts with the test that spun; both are still right after run_finished.
 // A full-page screenshot is saved (its path is printed) to look at the layout.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,13 @@ test('while the run goes on, the heaviest list starts with the test that touched
   assert.equal(byCpu[0].nodeid, 'test_costs.py::test_spins_cpu');
   assert.match(byCpu[0].cost, /^\d\.\d\d s CPU · /);
   assert.match(await page.textContent('#tests-summary'), /^4 tests · 4 passed · 0 failed/);
+
+  // The status API (what the page loads on connecting) has the same list, in its schema.
+  const request = [{ url: `${guardian.base}/api/monitoring/status`, auth: `Bearer ${token}`, schema: 'status.schema.json' }];
+  const [answer] = JSON.parse(execFileSync('/usr/bin/python3', [path.join(process.env.GUARDIAN_FIXTURES, 'http_fetch.py'),
+    JSON.stringify(request), path.join(here, '..', 'plugins', 'schemas')]).toString());
+  assert.deepEqual(answer.schema_errors, [], answer.body);
+  assert.equal(JSON.parse(answer.body).tests.heaviest[0].nodeid, 'test_costs.py::test_heavy_memory');
 
   const screenshot = path.join(artifacts, 'dashboard-heaviest.png');
   await page.screenshot({ path: screenshot, fullPage: true });
