@@ -270,10 +270,14 @@
     li.title = `${t.outcome || ''} in ${fmtMs(t.duration_ms)}${t.worker ? ` on ${t.worker}` : ''}`;
     return li;
   }
+  // No list at all: the results came from an adapter that does not measure tests (JUnit files).
   function renderCosts(id, list, first) {
-    if (!Array.isArray(list)) return;  // an adapter that does not measure: the empty line stays
-    $(id).replaceChildren(...(list.length ? list.map((t) => costNode(t, first))
-      : [el('li', { class: 'empty' }, state.state === 'finished' ? 'no test measured in this run' : 'no test measured (yet)')]));
+    const finished = state.state === 'finished';
+    if (!Array.isArray(list) && !finished) return;
+    const empty = !Array.isArray(list) ? 'not measured: the test results came without per-test resources'
+      : finished ? 'no test measured in this run' : 'no test measured (yet)';
+    $(id).replaceChildren(...(Array.isArray(list) && list.length ? list.map((t) => costNode(t, first))
+      : [el('li', { class: 'empty' }, empty)]));
   }
   function renderTests(tests) {
     if (!tests) return;
