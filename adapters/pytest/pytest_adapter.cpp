@@ -45,7 +45,8 @@ PytestAdapter::PytestAdapter(context::RunContext& context)
       socket_(context.io),
       buffer_(256 * 1024),
       meter_("GUARDIAN_RUN_ID=" + context.run_id),
-      failure_alerts_(context.alerts, "pytest") {
+      failure_alerts_(context.alerts, "pytest"),
+      live_(context, tracker_) {
   enabled_ = !context_.config.boolean("adapters.pytest.disabled");
   if (enabled_) plugin_dir_ = config::pytest_adapter_directory();
   socket_path_ = context_.run_dir / "events.sock";
@@ -154,6 +155,7 @@ void PytestAdapter::handle(std::string_view datagram) {
   if (kind == "test_finish" && pid > 0) usage = meter_.finished(pid);
   auto effect = tracker_.consume(event, TestRunTracker::Clock::now(), usage);
   if (effect.ignored) return;
+  live_.changed();
   if (kind == "test_start") {
     // Read the reporting process's tree and reset its resident peaks as early as possible:
     // what the test uses before this moment is counted to nothing.
@@ -201,6 +203,7 @@ void PytestAdapter::finish() {
     section["revision"] = report::git_revision(fs::current_path());  // the code tested (guardian runs tests)
     context_.report.sections["tests"] = std::move(section);
   }
+  live_.flush();  // the plugins' last word on the tests before run_finished
 }
 
 }  // namespace guardian::adapters::pytest

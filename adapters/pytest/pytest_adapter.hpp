@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/pytest/failure_alerts.hpp"
+#include "adapters/pytest/live_tests.hpp"
 #include "adapters/pytest/test_resources.hpp"
 #include "adapters/pytest/test_run_tracker.hpp"
 #include "adapters/pytest/test_timeout.hpp"
@@ -79,6 +80,7 @@ class PytestAdapter {
   TestRunTracker tracker_;
   TestResourceMeter meter_;  // each test's CPU time and resident peak
   FailureAlerts failure_alerts_;
+  LiveTests live_;  // the tests section for the plugins while the run goes on
   bool enabled_ = true;
   std::optional<std::filesystem::path> plugin_dir_;  // where guardian_pytest.py is; none: not injected
   std::function<void(const RunningTest&)> on_test_started_;

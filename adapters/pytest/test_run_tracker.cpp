@@ -122,6 +122,23 @@ bool TestRunTracker::can_dump_stacks(pid_t pid) const {
 }
 
 nlohmann::json TestRunTracker::report_section() const {
+  auto section = summary_section(results_.size());
+  // Every test, briefly: what `guardian runs tests` compares across runs.
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& result : results_) {
+    results.push_back({{"nodeid", result.nodeid}, {"outcome", result.outcome}, {"duration_s", result.duration_s}});
+    if (result.usage) {
+      results.back()["cpu_ms"] = std::llround(result.usage->cpu_ms);
+      results.back()["peak_memory_bytes"] = result.usage->peak_memory_bytes;
+    }
+  }
+  section["results"] = std::move(results);
+  return section;
+}
+
+nlohmann::json TestRunTracker::live_section() const { return summary_section(kLiveFailures); }
+
+nlohmann::json TestRunTracker::summary_section(std::size_t max_failures) const {
   nlohmann::json counts = nlohmann::json::object();
   for (const auto* name : {"passed", "failed", "error", "skipped", "xfailed", "xpassed"}) counts[name] = 0;
   for (const auto& [outcome, count] : counts_) counts[outcome] = count;
@@ -137,17 +154,8 @@ nlohmann::json TestRunTracker::report_section() const {
 
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& result : results_)
-    if (result.outcome == "failed" || result.outcome == "error") failures.push_back(result_json(result));
-
-  // Every test, briefly: what `guardian runs tests` compares across runs.
-  nlohmann::json results = nlohmann::json::array();
-  for (const auto& result : results_) {
-    results.push_back({{"nodeid", result.nodeid}, {"outcome", result.outcome}, {"duration_s", result.duration_s}});
-    if (result.usage) {
-      results.back()["cpu_ms"] = std::llround(result.usage->cpu_ms);
-      results.back()["peak_memory_bytes"] = result.usage->peak_memory_bytes;
-    }
-  }
+    if ((result.outcome == "failed" || result.outcome == "error") && failures.size() < max_failures)
+      failures.push_back(result_json(result));
 
   // The costliest tests: by resident peak first (memory is what ends runs — a ceiling kill,
   // the OOM killer — and, unlike CPU, it does not show in the durations), then by CPU time.
@@ -168,7 +176,6 @@ nlohmann::json TestRunTracker::report_section() const {
           {"failures", failures},
           {"heaviest", heaviest},
           {"heaviest_cpu", heaviest_cpu},
-          {"results", results},
           {"collection_errors", collection_errors_},
           {"unfinished", running},
           {"workers", workers_},

@@ -77,10 +77,18 @@ class TestRunTracker {
   // The report's "tests" section: counts, duration, the 10 slowest, failures, the 10
   // heaviest by resident peak ("heaviest") and by CPU time ("heaviest_cpu").
   nlohmann::json report_section() const;
+  // The same without "results" (one entry per test) and with the first kLiveFailures
+  // failures only: what the plugins are sent while the run goes on (the dashboard's tests
+  // panel), a few times a second at most, so its size must not grow with the suite.
+  static constexpr std::size_t kLiveFailures = 100;
+  nlohmann::json live_section() const;
   bool seen_any() const { return sessions_ > 0 || !results_.empty(); }
   std::size_t failures() const { return failed_ + errors_; }
 
  private:
+  // Everything but "results", with at most `max_failures` failures.
+  nlohmann::json summary_section(std::size_t max_failures) const;
+
   std::map<pid_t, RunningTest> running_;
   std::map<pid_t, bool> stack_dump_;
   std::vector<TestResult> results_;

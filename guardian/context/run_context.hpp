@@ -39,8 +39,9 @@ struct RunContext {
   // (adapters/pytest); empty when no adapter is attached.
   std::function<nlohmann::json()> running_test = nullptr;
   // Observations for the plugins that are not log lines (kind "server": a server's state,
-  // restarts and its last health probe after each step); set by RunPlugins, empty when
-  // no plugins run. Call on the run's thread.
+  // restarts and its last health probe after each step; kind "tests": {"tests": the test
+  // adapter's live section}, coalesced); set by RunPlugins, empty when no plugins run. Call
+  // on the run's thread.
   std::function<void(const std::string& kind, const nlohmann::json& payload)> observe = nullptr;
   // A limits backend that fell back or enforces less than asked (make_limiter's `warn`):
   // said once per run, however many commands and servers ask for a limiter.

@@ -69,7 +69,8 @@ void log_to_stderr(const std::string& plugin, int level, const std::string& mess
 
 // The event envelope every plugin receives: {"kind", "ts" (ISO 8601 UTC, ms), "run_id",
 // ...payload's members}. Kinds in use: "alert" (AlertBus makes those), "level_changed",
-// "report", "run_started", "run_finished". Payload must be an object.
+// "report", "run_started", "run_finished", and observations: "server", "tests". Payload must
+// be an object.
 nlohmann::json make_event(std::string_view kind, const std::string& run_id,
                           nlohmann::json payload = nlohmann::json::object(),
                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());

@@ -151,6 +151,9 @@ void RunPlugins::observe(const std::string& kind, const nlohmann::json& payload)
   if (kind == "server") {
     std::lock_guard lock(state_mutex_);
     servers_[payload.value("server", "")] = payload;
+  } else if (kind == "tests") {
+    std::lock_guard lock(state_mutex_);
+    tests_ = payload.value("tests", nlohmann::json());
   }
   if (host_ && !finished_) host_->publish(plugins::make_event(kind, run_.run_id, payload));
 }
@@ -232,6 +235,7 @@ nlohmann::json RunPlugins::answer_query(const nlohmann::json& what) const {
     status["state"] = run_state_;
     status["enforcement"] = enforcement_;
     status["servers"] = servers_;
+    status["tests"] = tests_;
     status["protector_actions"] = protector_actions_;
     return status;
   }

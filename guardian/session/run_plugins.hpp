@@ -56,10 +56,11 @@ class RunPlugins {
   std::unique_ptr<plugins::PluginHost> host_;
   bool finished_ = false;
 
-  mutable std::mutex state_mutex_;  // guards the five below (plugin threads read them)
+  mutable std::mutex state_mutex_;  // guards the six below (plugin threads read them)
   std::string run_state_ = "starting";
   nlohmann::json enforcement_;                      // from the run.started log line
   nlohmann::json servers_ = nlohmann::json::object();  // last "server" observation by name
+  nlohmann::json tests_;  // last "tests" observation (the test adapter's live section), null before
   nlohmann::json protector_actions_ = nlohmann::json::object();  // "reniced": n, … from the log
   std::map<std::string, nlohmann::json> active_alerts_;  // dedup key -> alert, as last seen
   std::atomic<bool> resolution_check_posted_{false};

@@ -221,7 +221,10 @@ HttpResponse StatusApi::status(const HttpRequest& request) const {
              {"protector", protector},
              {"thresholds", settings.value("thresholds", json())},
              {"servers", servers},
-             {"alerts", alerts}});
+             {"alerts", alerts},
+             // The test adapter's live section (counts, slowest, failures, heaviest): null
+             // until a test event arrived, and in a run without a test adapter.
+             {"tests", status.value("tests", json())}});
 }
 
 HttpResponse StatusApi::active_alerts(const HttpRequest& request) const {

@@ -61,6 +61,8 @@ test('the page connects and loads with no console errors', async () => {
   assert.match(await page.textContent('#run-mode'), /mode dev/);
   assert.doesNotMatch(await page.textContent('#run-backend'), /\?/);
   assert.equal(await page.evaluate(() => document.body.dataset.missingAsset || ''), '', 'every asset is embedded');
+  // A run without tests: the heaviest lists say so rather than stay blank.
+  assert.equal(await page.textContent('#test-heaviest'), 'no test measured (yet)');
   assert.deepEqual(consoleErrors, []);
 });
 

@@ -1,5 +1,7 @@
 // Starts a real `guardian run` for the browser tests and benchmarks: fast monitor checks,
-// the websocket plugin on a given port, a dev server ("api") that crashes on demand.
+// the websocket plugin on a given port, a dev server ("api") that crashes on demand. The
+// command is `sleep 600` unless given (`command`, run in `cwd` with `env` added); `server:
+// false` leaves the dev server out.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -30,12 +32,16 @@ export function freePort() {
 }
 
 export class Guardian {
-  constructor({ port, token = '', dir, extraToml = '' }) {
+  constructor({ port, token = '', dir, extraToml = '', command = ['sleep', '600'], cwd, env = {}, server = true }) {
     this.port = port;
     this.token = token;
     this.dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'guardian-browser-'));
     this.extraToml = extraToml;
     this.trigger = path.join(this.dir, 'crash-trigger');
+    this.command = command;
+    this.cwd = cwd;
+    this.extraEnv = env;
+    this.withServer = server;
   }
 
   get base() { return `http://127.0.0.1:${this.port}`; }
@@ -49,9 +55,11 @@ export class Guardian {
     }
     toml += `[plugins.websocket]\nport = ${this.port}\nsnapshot_interval_ms = 100\n`;
     if (this.token) toml += `token = "${this.token}"\n`;
-    toml += `[servers.api]\ncommand = "/usr/bin/python3 ${fixtures}/flaky_server.py ${serverPort} ${this.trigger}"\n`;
-    toml += `health = "http://127.0.0.1:${serverPort}/health"\nprobe_interval = "200ms"\n`;
-    toml += 'restart_delay = "100ms"\n';
+    if (this.withServer) {
+      toml += `[servers.api]\ncommand = "/usr/bin/python3 ${fixtures}/flaky_server.py ${serverPort} ${this.trigger}"\n`;
+      toml += `health = "http://127.0.0.1:${serverPort}/health"\nprobe_interval = "200ms"\n`;
+      toml += 'restart_delay = "100ms"\n';
+    }
     toml += this.extraToml;
     const config = path.join(this.dir, `guardian-${this.port}-${Date.now()}.toml`);
     fs.writeFileSync(config, toml);
@@ -59,19 +67,20 @@ export class Guardian {
     for (const key of Object.keys(env)) if (key.startsWith('GUARDIAN_')) delete env[key];
     // Our own CI runs with CI=true: this guardian must not think it runs in CI (mode test).
     for (const key of ['CI', 'GITHUB_ACTIONS', 'GITLAB_CI', 'GITHUB_STEP_SUMMARY']) delete env[key];
+    Object.assign(env, this.extraEnv);
     this.output = '';
     this.child = spawn(process.env.GUARDIAN_BIN,
-      ['--config', config, 'run', '--runs-dir', path.join(this.dir, 'runs'), '--', 'sleep', '600'],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      ['--config', config, 'run', '--runs-dir', path.join(this.dir, 'runs'), '--', ...this.command],
+      { env, cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d) => { this.output += d; });
     this.child.stderr.on('data', (d) => { this.output += d; });
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
-    await waitFor('the dev server to be healthy', async () => {
+    await waitFor(this.withServer ? 'the dev server to be healthy' : 'the status API', async () => {
       try {
         const r = await fetch(`${this.base}/api/monitoring/status`, { headers: this.headers() });
         if (!r.ok) return false;
         const j = await r.json();
-        return j.servers && j.servers.api && j.servers.api.healthy;
+        return !this.withServer || (j.servers && j.servers.api && j.servers.api.healthy);
       } catch (e) {
         return false;
       }

@@ -111,6 +111,33 @@ TEST(AdaptersPytestTracker, HeaviestListsOrderByPeakAndByCpu) {
     EXPECT_EQ(result.contains("cpu_ms"), result["nodeid"] != "t::unmeasured") << result.dump();
 }
 
+// What the plugins get while the run goes on (the dashboard's tests panel): the report's
+// section without the per-test results, which grow with the suite.
+TEST(AdaptersPytestTracker, LiveSectionIsTheReportSectionWithoutResults) {
+  TestRunTracker tracker;
+  tracker.consume(finish(1, "t::light", "passed", 0.01), {}, usage(3, 20));
+  tracker.consume(finish(1, "t::alloc", "failed", 0.3), {}, usage(250, 330));
+  auto live = tracker.live_section();
+  auto report = tracker.report_section();
+  EXPECT_FALSE(live.contains("results"));
+  report.erase("results");
+  EXPECT_EQ(live, report);
+  ASSERT_EQ(live["heaviest"].size(), 2u);
+  EXPECT_EQ(live["heaviest"][0]["nodeid"], "t::alloc");
+  EXPECT_EQ(live["failures"].size(), 1u);
+}
+
+// Sent a few times a second: its size must not grow with the number of failures.
+TEST(AdaptersPytestTracker, LiveSectionKeepsTheFirstHundredFailures) {
+  TestRunTracker tracker;
+  for (int i = 0; i < 120; ++i) tracker.consume(finish(1, "t::broken" + std::to_string(i), "failed", 0.01));
+  auto live = tracker.live_section();
+  ASSERT_EQ(live["failures"].size(), TestRunTracker::kLiveFailures);
+  EXPECT_EQ(live["failures"][0]["nodeid"], "t::broken0");
+  EXPECT_EQ(live["counts"]["failed"], 120);
+  EXPECT_EQ(tracker.report_section()["failures"].size(), 120u);  // the report keeps them all
+}
+
 TEST(AdaptersPytestResources, UsageBetweenTwoReadings) {
   // Peaks reset at the start: the end's VmHWM is the test's, even after the memory was freed.
   auto used = usage_between({1'000'000, 500u << 20, 30u << 20, true}, {1'250'000, 330u << 20, 31u << 20, false});

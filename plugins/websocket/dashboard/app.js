@@ -1,5 +1,5 @@
 // guardian's live dashboard: loads the state from the status API once connected, then follows
-// the WebSocket's events (snapshot, alert, alert_resolved, level_changed, server, run_*).
+// the WebSocket's events (snapshot, alert, alert_resolved, level_changed, server, tests, run_*).
 // Reconnects by itself (backoff 0.5 s → 5 s) and says so while disconnected.
 (() => {
   'use strict';
@@ -16,6 +16,7 @@
     alerts: [], alertIds: new Set(), resolvedIds: new Set(),
     levelChanges: [],
     servers: {}, latency: {},  // latency: name -> {time: [], ms: []}
+    tests: null,  // the test adapter's section, as last received (status, "tests" events, the report)
     startedAt: null, state: null, lastSnapshot: 0,
     ws: null, retryMs: 500, retryTimer: null, connected: false, everConnected: false,
   };
@@ -32,6 +33,7 @@
     while (b >= 1024 && i < units.length - 1) { b /= 1024; i += 1; }
     return `${b.toFixed(i ? 1 : 0)} ${units[i]}`;
   };
+  const fmtMs = (ms) => (ms === null || ms === undefined ? '–' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
   const fmtTime = (iso) => { const d = new Date(iso); return Number.isFinite(d.getTime()) ? d.toLocaleTimeString() : iso; };
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
@@ -252,16 +254,42 @@
     $('top-types').replaceChildren(...top.map(([type, n]) => el('li', {}, `${type}: ${n}`)));
   }
   function addFailure(a) {
+    if (state.tests) return;  // the adapter's own list is shown (and kept current by its events)
     const subject = a.subject || (a.context && a.context.nodeid) || a.title;
     $('test-failures').prepend(el('li', { class: 'severity-warning' }, `${subject}`));
     $('tests-summary').textContent = 'failures reported by the test adapter';
   }
+  // A measured test: its id, then what it cost, the list's own measure first. A peak the
+  // kernel would not let guardian reset is the largest resident size seen: marked "≈".
+  function costNode(t, first) {
+    const peak = `${t.peak_memory_exact === false ? '≈' : ''}${fmtBytes(t.peak_memory_bytes)} peak`;
+    const cpu = `${fmtMs(t.cpu_ms)} CPU`;
+    const li = el('li', { 'data-nodeid': t.nodeid },
+      el('span', { class: 'nodeid' }, t.nodeid), ' — ',
+      el('span', { class: 'cost' }, first === 'memory' ? `${peak} · ${cpu}` : `${cpu} · ${peak}`));
+    li.title = `${t.outcome || ''} in ${fmtMs(t.duration_ms)}${t.worker ? ` on ${t.worker}` : ''}`;
+    return li;
+  }
+  // No list at all: the results came from an adapter that does not measure tests (JUnit files).
+  function renderCosts(id, list, first) {
+    const finished = state.state === 'finished';
+    if (!Array.isArray(list) && !finished) return;
+    const empty = !Array.isArray(list) ? 'not measured: the test results came without per-test resources'
+      : finished ? 'no test measured in this run' : 'no test measured (yet)';
+    $(id).replaceChildren(...(Array.isArray(list) && list.length ? list.map((t) => costNode(t, first))
+      : [el('li', { class: 'empty' }, empty)]));
+  }
   function renderTests(tests) {
     if (!tests) return;
+    // An answer older than what a live event already showed (fewer tests) is dropped.
+    if (state.tests && (tests.total ?? 0) < (state.tests.total ?? 0)) return;
+    state.tests = tests;
     const counts = tests.counts || {};
     $('tests-summary').textContent = `${tests.total ?? 0} tests · ${counts.passed ?? 0} passed · ${counts.failed ?? 0} failed · ${(tests.duration_s ?? 0).toFixed(1)} s`;
     if (Array.isArray(tests.failures)) $('test-failures').replaceChildren(...tests.failures.map((f) => el('li', {}, `${f.nodeid} (${f.outcome})`)));
     if (Array.isArray(tests.slowest)) $('test-slowest').replaceChildren(...tests.slowest.map((t) => el('li', {}, `${t.nodeid} — ${(t.duration_s ?? 0).toFixed(2)} s`)));
+    renderCosts('test-heaviest', tests.heaviest, 'memory');
+    renderCosts('test-heaviest-cpu', tests.heaviest_cpu, 'cpu');
   }
   // One probe latency, in time order (the API's history and live events may interleave).
   function addLatency(name, t, ms) {
@@ -323,6 +351,7 @@
       state.servers[name].uptime_percent = uptimeOf(state.servers[name]) ?? rest.uptime_percent ?? null;
     }
     renderServers();
+    renderTests(status.tests);
   }
   function setRunState(value) {
     state.state = value;
@@ -367,7 +396,10 @@
     state.servers = {};
     state.latency = {};
     state.lastSnapshot = 0;
+    state.tests = null;
     for (const id of ['alerts', 'level-changes', 'test-failures', 'test-slowest', 'top-types']) $(id).replaceChildren();
+    for (const id of ['test-heaviest', 'test-heaviest-cpu']) $(id).replaceChildren(el('li', { class: 'empty' }, 'no test measured (yet)'));
+    $('tests-summary').textContent = 'no test results reported (yet)';
   }
   function handle(message) {
     let event;
@@ -382,6 +414,7 @@
         break;
       }
       case 'server': updateServer(event.server, event); break;
+      case 'tests': renderTests(event.tests); break;
       case 'run_started': setRunState('running'); break;
       case 'run_finished': {
         setRunState('finished');
