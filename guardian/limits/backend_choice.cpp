@@ -166,12 +166,12 @@ BackendChoice direct_choice(const CgroupProbe& probe, std::string_view requested
     return cgroup(probe, own, !probe.own_procs.empty(),
                   fmt::format("guardian's cgroup {} is delegated to it (writable, memory controller available)",
                               own_shown));
-  // Root beside other processes: the run nests where it stays inside every limit guardian
-  // was started under (the nearest free cgroup above), not at the top of the hierarchy.
-  if (probe.euid == 0 && !probe.foreign_procs.empty() && probe.nest_dir && !probe.nest_dir->empty() &&
+  // Beside other processes: the run nests where it stays inside every limit guardian was
+  // started under (the nearest free cgroup above, if guardian may write it), not at the top.
+  if (!probe.foreign_procs.empty() && probe.nest_dir && !probe.nest_dir->empty() &&
       has_controller(probe.nest_controllers, "memory"))
     return cgroup(probe, *probe.nest_dir, true,
-                  fmt::format("guardian's cgroup {} also holds other processes (e.g. pid {}); as root it nests the "
+                  fmt::format("guardian's cgroup {} also holds other processes (e.g. pid {}); guardian nests the "
                               "run beside it, in /{}",
                               own_shown, probe.foreign_procs[0], *probe.nest_dir));
   if (admin_root_ok)

@@ -69,11 +69,15 @@ void find_nest(const CgroupFs& fs, const std::string& own, CgroupProbe& out) {
     dir = slash == std::string::npos ? std::string() : dir.substr(0, slash);
     const bool exempt = dir.empty() && out.mount_is_real_root;  // the real root may hold processes
     auto procs = fs.read(dir, "cgroup.procs");
-    if (exempt || (procs && parse_pid_list(*procs).empty())) {
-      out.nest_dir = dir;
-      out.nest_controllers = parse_controllers(fs.read(dir, "cgroup.controllers").value_or(""));
+    if (!exempt && !(procs && parse_pid_list(*procs).empty())) continue;
+    // Moving guardian there takes write access to it (the common ancestor's cgroup.procs):
+    // root has it; a user where the cgroup is delegated to them.
+    if (out.euid != 0 && !(fs.writable(dir) && fs.writable(dir, "cgroup.procs") &&
+                           fs.writable(dir, "cgroup.subtree_control")))
       return;
-    }
+    out.nest_dir = dir;
+    out.nest_controllers = parse_controllers(fs.read(dir, "cgroup.controllers").value_or(""));
+    return;
   }
 }
 
@@ -223,7 +227,7 @@ CgroupProbe probe_cgroups(const ProbeSources& sources) {
       out.foreign_procs.push_back(pid);
       break;
     }
-  if (out.euid == 0 && !out.foreign_procs.empty() && !own.empty()) find_nest(fs, own, out);
+  if (!out.foreign_procs.empty() && !own.empty()) find_nest(fs, own, out);
   // The root has no cgroup.kill; any child (or guardian's own non-root cgroup) tells.
   out.has_kill_file = fs.exists(own, "cgroup.kill");
   if (!out.has_kill_file)

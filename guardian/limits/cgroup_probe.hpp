@@ -55,10 +55,11 @@ struct CgroupProbe {
   // enabling controllers there, and checking every process of a root cgroup (hundreds of
   // /proc reads) would cost each run milliseconds. Empty: none.
   std::vector<pid_t> foreign_procs;
-  // Root, when guardian's cgroup also holds other processes: the nearest cgroup above it that
-  // holds none (a cgroup with processes cannot enable controllers for its children), where the
-  // run can nest beside guardian's cgroup and stay inside every limit above it. The root when
-  // no level between is free; empty when nothing is (a cgroup namespace's busy root).
+  // When guardian's cgroup also holds other processes: the nearest cgroup above it that holds
+  // none (a cgroup with processes cannot enable controllers for its children), where the run
+  // can nest beside guardian's cgroup and stay inside every limit above it — if guardian may
+  // write it (root; a user where it is delegated to them). For root, the real root when no
+  // level between is free; empty when nothing is (a cgroup namespace's busy root).
   std::optional<std::string> nest_dir;
   std::vector<std::string> nest_controllers;
   bool has_kill_file = false;           // cgroup.kill (Linux 5.14+)

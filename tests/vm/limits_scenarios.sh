@@ -241,10 +241,16 @@ for run in "memory --memory 64M -- $T alloc 256 10" "first_instruction -- $T pri
     >/tmp/runner/\$name.out 2>/tmp/runner/\$name.err </dev/null
   echo \$? >/tmp/runner/\$name.exit
 done
+# Beside the user's shell (this script, in /delegated/shell): guardian moves only itself and
+# nests the run in /delegated, which is the user's.
+$G run --report /tmp/runner/beside_shell.json --memory 64M -- sh -c 'cat /proc/self/cgroup; exec $T alloc 256 10' \
+  >/tmp/runner/beside_shell.out 2>/tmp/runner/beside_shell.err </dev/null
+echo \$? >/tmp/runner/beside_shell.exit
+cat /proc/\$\$/cgroup >/tmp/runner/beside_shell.shell_cgroup
 INNER
 # This shell moves into the user's shell leaf, then becomes the user.
 sh -c "echo \$\$ >$CG/delegated/shell/cgroup.procs && exec su -s /bin/sh runner -c 'sh /tmp/runner/runs.sh'"
-for name in memory first_instruction cpu; do
+for name in memory first_instruction cpu beside_shell; do
   echo "@@@ begin delegated_$name"
   part exit; cat /tmp/runner/$name.exit
   dump stdout /tmp/runner/$name.out
@@ -252,6 +258,8 @@ for name in memory first_instruction cpu; do
   dump report /tmp/runner/$name.json
   part leftover_cgroups; leftover_cgroups
   part job_children; find $CG/delegated/job -mindepth 1 -type d
+  part delegated_children; find $CG/delegated -mindepth 1 -type d | sort
+  dump shell_cgroup /tmp/runner/$name.shell_cgroup
   echo "@@@ end delegated_$name"
 done
 # 9. Non-root in a cgroup that is not delegated: a permission problem, said and alerted,

@@ -231,7 +231,8 @@ TEST_F(LimitsVm, ASigkilledGuardianGivesItsDelegatedCgroupBackAsItFoundIt) {
 TEST_F(LimitsVm, NoCgroupDirectoryIsLeftAfterAnyRun) {
   for (const char* name : {"memory", "memory_disk", "memory_high_stall", "cpu", "forkbomb", "forkbomb_endless", "daemon", "first_instruction", "freeze_kill",
                            "guardian_sigkill", "after_sigkill", "box_cap", "nest_shared", "escape_cgroup",
-                           "container_rw", "container_ro", "delegated_memory", "delegated_cpu", "final"})
+                           "container_rw", "container_ro", "delegated_memory", "delegated_cpu", "delegated_beside_shell",
+                           "final"})
     EXPECT_EQ(section(name).trimmed("leftover_cgroups"), "") << name;
 }
 
@@ -313,6 +314,16 @@ TEST_F(LimitsVm, ANonRootUserRunsInADelegatedSubtree) {
   expect_cpu_held_at_half_a_core(section("delegated_cpu"));
   // guardian moved itself back and removed everything it created.
   EXPECT_EQ(section("delegated_cpu").trimmed("job_children"), "");
+}
+
+TEST_F(LimitsVm, ANonRootUserBesideTheirShellNestsTheRunInTheirDelegatedCgroupAndMovesOnlyItself) {
+  const auto& s = section("delegated_beside_shell");
+  expect_memory_ceiling_kill(s);
+  EXPECT_TRUE(is_unit_cgroup_line(s.part("stdout").substr(0, s.part("stdout").find('\n')), "/delegated/"))
+      << describe(s);
+  EXPECT_EQ(s.trimmed("shell_cgroup"), "0::/delegated/shell") << "the shell is never moved";
+  EXPECT_EQ(s.trimmed("delegated_children"), "/sys/fs/cgroup/delegated/job\n/sys/fs/cgroup/delegated/shell")
+      << "guardian removed its cgroups";
 }
 
 TEST_F(LimitsVm, ANonDelegatedCgroupIsAPermissionErrorAndTheWatchdogEnforces) {
