@@ -36,20 +36,6 @@ std::string PluginCrash::describe() const {
   return fmt::format("{}; {}", who, then);
 }
 
-std::optional<RunAs> run_as_from_environment() {
-  if (::geteuid() != 0) return std::nullopt;
-  const char* uid = std::getenv("SUDO_UID");
-  const char* gid = std::getenv("SUDO_GID");
-  if (uid == nullptr || gid == nullptr) return std::nullopt;
-  char* end = nullptr;
-  const auto u = std::strtoul(uid, &end, 10);
-  if (end == uid || *end != '\0' || u == 0) return std::nullopt;
-  const auto g = std::strtoul(gid, &end, 10);
-  if (end == gid || *end != '\0') return std::nullopt;
-  return RunAs{static_cast<uid_t>(u), static_cast<gid_t>(g)};
-}
-
-
 PluginHost::PluginHost(PluginHostOptions options)
     : options_(std::move(options)), shared_(std::make_shared<Shared>()) {
   shared_->wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
