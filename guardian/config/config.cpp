@@ -104,7 +104,7 @@ class FileLayer {
       if (auto sub = node.as_table()) {
         // A table where guardian has a setting of its own ([plugins.user]): not a plugin.
         if (spec)
-          throw ConfigError(fmt::format("{}: '{}' is a setting ({}), not a table; write {} = <value>", where, key,
+          throw ConfigError(fmt::format("{}: '{}' is one of guardian's settings ({}), not a table; write {} = <value>.", where, key,
                                         describe_kind(*spec), key));
         read_table(*sub, key);
         continue;

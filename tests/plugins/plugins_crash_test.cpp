@@ -165,14 +165,17 @@ INSTANTIATE_TEST_SUITE_P(Plugins, PluginCrash,
                                            Crash{"crash_alloc", "SIGSEGV"}),
                          [](const auto& test) { return std::string(test.param.plugin); });
 
-// The Uid: and Gid: lines of /proc/<plugin host>/status during a root run with this extra
-// configuration and environment; checks on the way that the host holds nothing but its socket.
-struct HostIds {
+// The Uid: and Gid: lines of /proc/<plugin host>/status and its address-space limit during a
+// run with this extra configuration and environment, once the host has dropped to expected_uid
+// and capped its memory (it does both after reading its load message); checks on the way that
+// the host holds nothing but its socket.
+struct HostView {
   std::string uids;
   std::string gids;
+  std::string address_space_limit;  // the "Max address space" line of /proc/<pid>/limits
 };
-HostIds plugin_host_ids_in_root_run(const std::string& extra_toml, const std::map<std::string, std::string>& extra_env,
-                                    const std::string& expected_uid) {
+HostView plugin_host_during_run(const std::string& extra_toml, const std::map<std::string, std::string>& extra_env,
+                                const std::string& expected_uid) {
   const fs::path root = guardian::testing::make_temp_dir("guardian-runas-");
   ::chmod(root.c_str(), 0755);
   const fs::path alerts_dir = root / "alerts";
@@ -189,7 +192,7 @@ HostIds plugin_host_ids_in_root_run(const std::string& extra_toml, const std::ma
                        (root / "runs").string(), "--", "sh", "-c",
                        "while [ ! -e '" + go.string() + "' ]; do sleep 0.05; done"},
                       guardian_out, env);
-  HostIds ids;
+  HostView ids;
   std::vector<pid_t> hosts;
   EXPECT_TRUE(wait_until([&] { return !(hosts = plugin_hosts_of(guardian.pid())).empty(); }, 30s))
       << guardian.stderr_text();
@@ -201,7 +204,10 @@ HostIds plugin_host_ids_in_root_run(const std::string& extra_toml, const std::ma
             if (line.rfind("Uid:", 0) == 0) ids.uids = line;
             if (line.rfind("Gid:", 0) == 0) ids.gids = line;
           }
-          return ids.uids.find(expected_uid) != std::string::npos;
+          for (const auto& line : read_lines("/proc/" + std::to_string(hosts[0]) + "/limits"))
+            if (line.rfind("Max address space", 0) == 0) ids.address_space_limit = line;
+          return ids.uids.find(expected_uid) != std::string::npos &&
+                 ids.address_space_limit.find("unlimited") == std::string::npos;
         },
         10s);
     // Only its socket (and stdin/stdout/stderr) is open in it: no pidfd, no sentinel pipe.
@@ -226,7 +232,7 @@ HostIds plugin_host_ids_in_root_run(const std::string& extra_toml, const std::ma
 
 TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
   ASSERT_EQ(::geteuid(), 0u) << "this test needs root: a root run for a sudo user is what it tests";
-  const auto ids = plugin_host_ids_in_root_run("", {{"SUDO_UID", "65534"}, {"SUDO_GID", "65534"}}, "65534");
+  const auto ids = plugin_host_during_run("", {{"SUDO_UID", "65534"}, {"SUDO_GID", "65534"}}, "65534");
   EXPECT_EQ(ids.uids, "Uid:\t65534\t65534\t65534\t65534");
   EXPECT_EQ(ids.gids, "Gid:\t65534\t65534\t65534\t65534");
 }
@@ -234,10 +240,22 @@ TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
 // plugins.user names the host's user, before sudo's (here daemon, uid 1).
 TEST(PluginHostProcess, RunsAsTheConfiguredUserBeforeTheSudoUser) {
   ASSERT_EQ(::geteuid(), 0u) << "this test needs root: a root run with plugins.user is what it tests";
-  const auto ids = plugin_host_ids_in_root_run("[plugins]\nuser = \"nobody\"\n", {{"SUDO_UID", "1"}, {"SUDO_GID", "1"}},
-                                               "65534");
+  const auto ids = plugin_host_during_run("[plugins]\nuser = \"nobody\"\n", {{"SUDO_UID", "1"}, {"SUDO_GID", "1"}},
+                                          "65534");
   EXPECT_EQ(ids.uids, "Uid:\t65534\t65534\t65534\t65534");
   EXPECT_EQ(ids.gids, "Gid:\t65534\t65534\t65534\t65534");
+}
+
+// What ends crash_alloc's allocation loop: the host's own RLIMIT_AS (2 GiB). The crash test
+// shows the outcome (PLUGIN_CRASHED, the run goes on); this shows that the bound is the
+// host's own, not whatever the machine refuses first.
+TEST(PluginHostProcess, CapsItsOwnAddressSpace) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under AddressSanitizer the host sets no RLIMIT_AS (ASan reserves terabytes of shadow memory)";
+#endif
+  const auto ids = plugin_host_during_run("", {}, "");
+  EXPECT_EQ(ids.address_space_limit,
+            "Max address space         2147483648           2147483648           bytes     ");
 }
 
 TEST(PluginConfig, AnUnknownPluginsUserIsAUsageErrorBeforeAnythingStarts) {

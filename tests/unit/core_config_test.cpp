@@ -151,7 +151,7 @@ TEST_F(ConfigTest, PluginsUserIsGuardiansOwnSettingNotAPluginTable) {
 TEST_F(ConfigTest, APluginsUserTableIsRefusedWithTheSettingsForm) {
   write("guardian.toml", "[plugins.user]\nenabled = true\n");
   auto error = error_of(sources());
-  EXPECT_NE(error.find("guardian.toml:1: 'plugins.user' is a setting (text), not a table; write plugins.user = "),
+  EXPECT_NE(error.find("guardian.toml:1: 'plugins.user' is one of guardian's settings (text), not a table; write plugins.user = <value>."),
             std::string::npos)
       << error;
 }
