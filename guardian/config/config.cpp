@@ -93,7 +93,8 @@ class FileLayer {
     for (auto&& [name, node] : table) {
       std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
       std::string where = fmt::format("{}:{}", label_, node.source().begin.line);
-      if (key.starts_with("plugins.") && std::count(key.begin(), key.end(), '.') == 1) {
+      const KeySpec* spec = find_spec(key);
+      if (spec && spec->kind == ValueKind::plugin_table) {
         if (!node.is_table())
           throw ConfigError(fmt::format("{}: '{}' must be a table: [{}] with enabled = true and the "
                                         "plugin's settings", where, key, key));
@@ -101,10 +102,13 @@ class FileLayer {
         continue;
       }
       if (auto sub = node.as_table()) {
+        // A table where guardian has a setting of its own ([plugins.user]): not a plugin.
+        if (spec)
+          throw ConfigError(fmt::format("{}: '{}' is one of guardian's settings ({}), not a table; write {} = <value>.", where, key,
+                                        describe_kind(*spec), key));
         read_table(*sub, key);
         continue;
       }
-      const KeySpec* spec = find_spec(key);
       if (!spec) throw ConfigError(unknown_key_message(where, key));
       std::string text;
       if (auto list = node.as_array()) {

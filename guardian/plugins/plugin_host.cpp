@@ -2,15 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,9 +15,7 @@
 #include "guardian/plugins/plugin_host_process.hpp"
 #include "guardian/plugins/plugin_host_shared.hpp"
 #include "guardian/process/exit_status.hpp"
-#include "guardian/process/pidfd.hpp"
-
-extern char** environ;
+#include "guardian/process/helper_process.hpp"
 
 namespace guardian::plugins {
 
@@ -35,20 +30,6 @@ std::string PluginCrash::describe() const {
                                              : "the host was restarted without it; the run goes on";
   return fmt::format("{}; {}", who, then);
 }
-
-std::optional<RunAs> run_as_from_environment() {
-  if (::geteuid() != 0) return std::nullopt;
-  const char* uid = std::getenv("SUDO_UID");
-  const char* gid = std::getenv("SUDO_GID");
-  if (uid == nullptr || gid == nullptr) return std::nullopt;
-  char* end = nullptr;
-  const auto u = std::strtoul(uid, &end, 10);
-  if (end == uid || *end != '\0' || u == 0) return std::nullopt;
-  const auto g = std::strtoul(gid, &end, 10);
-  if (end == gid || *end != '\0') return std::nullopt;
-  return RunAs{static_cast<uid_t>(u), static_cast<gid_t>(g)};
-}
-
 
 PluginHost::PluginHost(PluginHostOptions options)
     : options_(std::move(options)), shared_(std::make_shared<Shared>()) {
@@ -74,9 +55,9 @@ std::function<bool(pid_t)> PluginHost::host_pids() const {
   };
 }
 
-// Starts `guardian __plugin-host 3 <our pid>` with the socket's other end as fd 3, stdin from
-// /dev/null, in its own process group (the terminal's Ctrl-C is the supervisor's), and queues
-// the load message. Called with the mutex held.
+// Starts `guardian __plugin-host 3 <our pid>` with the socket's other end as fd 3
+// (process/helper_process.hpp: stdin from /dev/null, its own process group), and queues the
+// load message. Called with the mutex held.
 bool PluginHost::spawn(const nlohmann::json& plugins_config, std::string& error) {
   auto& s = *shared_;
   int fds[2];
@@ -86,38 +67,20 @@ bool PluginHost::spawn(const nlohmann::json& plugins_config, std::string& error)
   }
   UniqueFd ours(fds[0]);
   UniqueFd theirs(fds[1]);
-  if (theirs.get() == 3) theirs.reset(::fcntl(fds[1], F_DUPFD_CLOEXEC, 4));  // dup2(3, 3) would keep CLOEXEC
-  const std::string program = options_.program.empty() ? std::string("/proc/self/exe") : options_.program.string();
-  const std::string role(plugin_host_role);
-  const std::string parent = std::to_string(::getpid());
-  std::vector<char*> argv{const_cast<char*>("guardian"), const_cast<char*>(role.c_str()), const_cast<char*>("3"),
-                          const_cast<char*>(parent.c_str()), nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawn_file_actions_adddup2(&actions, theirs.get(), 3);
-  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  ::posix_spawnattr_init(&attributes);
-  sigset_t none;
-  sigset_t all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  ::posix_spawnattr_setsigmask(&attributes, &none);
-  ::posix_spawnattr_setsigdefault(&attributes, &all);
-  ::posix_spawnattr_setpgroup(&attributes, 0);
-  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), environ);
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::posix_spawnattr_destroy(&attributes);
-  if (rc != 0) {
-    error = fmt::format("cannot start the plugin host ({}): {}", program, std::strerror(rc));
+  process::HelperSpec helper;
+  helper.program = options_.program.empty() ? std::string("/proc/self/exe") : options_.program.string();
+  helper.argv = {"guardian", std::string(plugin_host_role), std::to_string(process::helper_channel_fd),
+                 std::to_string(::getpid())};
+  helper.channel_fd = theirs.get();
+  std::string why;
+  auto started = process::start_helper(helper, why);
+  if (started.pid < 0) {
+    error = fmt::format("cannot start the plugin host ({}): {}", helper.program, why);
     return false;
   }
-  std::error_code pidfd_error;
-  s.pidfd = process::open_pidfd(pid, pidfd_error);
-  s.pid = pid;
-  s.pids.push_back(pid);
+  s.pid = started.pid;
+  s.pids.push_back(started.pid);
+  s.pidfd = std::move(started.pidfd);
   s.socket = std::move(ours);
   ::fcntl(s.socket.get(), F_SETFL, ::fcntl(s.socket.get(), F_GETFL) | O_NONBLOCK);
   s.input = LineBuffer();

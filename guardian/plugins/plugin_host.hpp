@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "guardian/plugins/plugin_channel.hpp"
+#include "guardian/plugins/plugin_host_user.hpp"
 #include "guardian/plugins/plugin_runner.hpp"
 #include "guardian/process/unique_fd.hpp"
 
@@ -48,21 +49,13 @@ struct PluginCrash {
   std::string describe() const;   // one line for stderr, the event log and the alert
 };
 
-// Whom the plugin host runs as when the supervisor is root.
-struct RunAs {
-  uid_t uid = 0;
-  gid_t gid = 0;
-};
-// SUDO_UID/SUDO_GID when this process is root and they name another user.
-std::optional<RunAs> run_as_from_environment();
-
 struct PluginHostOptions : PluginRunnerOptions {
   std::filesystem::path program;  // guardian's executable; empty: /proc/self/exe
   // The host's own address-space limit (RLIMIT_AS): a plugin allocating without bound
   // kills the host, not the machine. 0: none. Threads reserve 64 MiB malloc arenas and
   // 8 MiB stacks of address space, so this is far above what the plugins touch.
   std::uint64_t memory_limit_bytes = std::uint64_t{2} << 30;
-  std::optional<RunAs> run_as;  // empty: run_as_from_environment()
+  std::optional<RunAs> run_as;  // empty: run_as_from_environment() (see plugin_host_user())
   std::chrono::milliseconds start_timeout{10000};  // start, discover and validate
   std::chrono::milliseconds query_timeout{2000};   // a plugin's query() waits at most this
   std::size_t channel_capacity = 4096;  // events waiting for the socket; overflow drops the oldest

@@ -43,9 +43,16 @@ nlohmann::json RunPlugins::effective_config(const config::Config& config) {
   return tables;
 }
 
+std::optional<plugins::RunAs> RunPlugins::host_user(const config::Config& config) {
+  const config::Entry* configured = config.find("plugins.user");
+  return plugins::plugin_host_user(configured ? configured->text : std::string(),
+                                   configured ? configured->origin.describe() : std::string());
+}
+
 void RunPlugins::launch() {
   if (host_) return;
   plugins::PluginHostOptions options;
+  options.run_as = host_user(run_.config);
   options.open_only_wanted = true;  // a run opens no plugin it will not load (each costs its libraries)
   options.log = [this](const std::string& plugin, int level, const std::string& message) {
     on_plugin_log(plugin, level, message);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -38,6 +39,9 @@ class RunPlugins {
 
   /// Plugins enabled when the config does not say: jsonfile always, notify on a desktop session.
   static nlohmann::json effective_config(const config::Config& config);
+  /// Whom the plugin host runs as (plugins.user, else sudo's user; none unless root). Throws
+  /// config::ConfigError for a user the system does not know: call before anything starts.
+  static std::optional<plugins::RunAs> host_user(const config::Config& config);
 
  private:
   nlohmann::json answer_query(const nlohmann::json& what) const;

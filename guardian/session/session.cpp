@@ -311,6 +311,7 @@ int run_session(const config::Config& config, const context::RunOptions& options
                 std::optional<std::filesystem::path> program, const process::LookupFailure* not_found) {
   // A bad monitor/protector setting ends the run before anything is created (throws ConfigError).
   (void)monitor::MonitorSettings::from_config(config, options.mode, options.working_dir);
+  (void)RunPlugins::host_user(config);  // an unknown plugins.user, likewise
   report::Console console(options.quiet);
   report::RunReport report;
   report.command = std::move(report_command);

@@ -3,7 +3,8 @@
 // websocket: the run ends with the command's own exit code, report.json names the crashed
 // plugin and its signal, jsonfile still writes the alert file, a WebSocket client still gets
 // the alert, and nothing is left running. Also: a root run for a sudo user runs the plugin
-// host as that user, and a misspelt plugin key is a usage error (exit 125, "did you mean").
+// host as that user (or as plugins.user, which comes first; an unknown one is a usage error),
+// and a misspelt plugin key is a usage error (exit 125, "did you mean").
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -164,58 +165,117 @@ INSTANTIATE_TEST_SUITE_P(Plugins, PluginCrash,
                                            Crash{"crash_alloc", "SIGSEGV"}),
                          [](const auto& test) { return std::string(test.param.plugin); });
 
-TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
-  ASSERT_EQ(::geteuid(), 0u) << "this test needs root: a root run for a sudo user is what it tests";
-  const fs::path root = guardian::testing::make_temp_dir("guardian-sudo-");
+// The Uid: and Gid: lines of /proc/<plugin host>/status and its address-space limit during a
+// run with this extra configuration and environment, once the host has dropped to expected_uid
+// and capped its memory (it does both after reading its load message); checks on the way that
+// the host holds nothing but its socket.
+struct HostView {
+  std::string uids;
+  std::string gids;
+  std::string address_space_limit;  // the "Max address space" line of /proc/<pid>/limits
+};
+HostView plugin_host_during_run(const std::string& extra_toml, const std::map<std::string, std::string>& extra_env,
+                                const std::string& expected_uid) {
+  const fs::path root = guardian::testing::make_temp_dir("guardian-runas-");
   ::chmod(root.c_str(), 0755);
   const fs::path alerts_dir = root / "alerts";
   fs::create_directories(alerts_dir);
   ::chmod(alerts_dir.c_str(), 0777);
-  std::ofstream(root / "guardian.toml") << "[plugins.jsonfile]\ndirectory = \"" << alerts_dir.string() << "\"\n";
+  std::ofstream(root / "guardian.toml") << extra_toml << "[plugins.jsonfile]\ndirectory = \"" << alerts_dir.string()
+                                        << "\"\n";
   const fs::path go = root / "go";
   auto env = no_ci;
-  env["SUDO_UID"] = "65534";
-  env["SUDO_GID"] = "65534";
+  for (const auto& [name, value] : extra_env) env[name] = value;
   const fs::path guardian_out = root / "guardian";
   fs::create_directories(guardian_out);
   Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
                        (root / "runs").string(), "--", "sh", "-c",
                        "while [ ! -e '" + go.string() + "' ]; do sleep 0.05; done"},
                       guardian_out, env);
+  HostView ids;
   std::vector<pid_t> hosts;
-  ASSERT_TRUE(wait_until([&] { return !(hosts = plugin_hosts_of(guardian.pid())).empty(); }, 30s))
+  EXPECT_TRUE(wait_until([&] { return !(hosts = plugin_hosts_of(guardian.pid())).empty(); }, 30s))
       << guardian.stderr_text();
-  // Once the host has loaded jsonfile (its directory exists and it reported in), read its ids.
-  std::string uids;
-  std::string gids;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        for (const auto& line : read_lines("/proc/" + std::to_string(hosts[0]) + "/status")) {
-          if (line.rfind("Uid:", 0) == 0) uids = line;
-          if (line.rfind("Gid:", 0) == 0) gids = line;
-        }
-        return uids.find("65534") != std::string::npos;
-      },
-      10s))
-      << uids;
-  EXPECT_EQ(uids, "Uid:\t65534\t65534\t65534\t65534");
-  EXPECT_EQ(gids, "Gid:\t65534\t65534\t65534\t65534");
-  // Only its socket (and stdin/stdout/stderr) is open in it: no pidfd, no sentinel pipe.
-  std::vector<std::string> fds;
-  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(hosts[0]) + "/fd")) {
-    const auto target = fs::read_symlink(entry.path()).string();
-    if (entry.path().filename() != "0" && entry.path().filename() != "1" && entry.path().filename() != "2")
-      fds.push_back(entry.path().filename().string() + " -> " + target);
+  if (!hosts.empty()) {
+    // The host drops privileges once it has read its load message: wait for the change.
+    wait_until(
+        [&] {
+          for (const auto& line : read_lines("/proc/" + std::to_string(hosts[0]) + "/status")) {
+            if (line.rfind("Uid:", 0) == 0) ids.uids = line;
+            if (line.rfind("Gid:", 0) == 0) ids.gids = line;
+          }
+          for (const auto& line : read_lines("/proc/" + std::to_string(hosts[0]) + "/limits"))
+            if (line.rfind("Max address space", 0) == 0) ids.address_space_limit = line;
+          return ids.uids.find(expected_uid) != std::string::npos &&
+                 ids.address_space_limit.find("unlimited") == std::string::npos;
+        },
+        10s);
+    // Only its socket (and stdin/stdout/stderr) is open in it: no pidfd, no sentinel pipe.
+    std::string listed;
+    for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(hosts[0]) + "/fd")) {
+      const auto name = entry.path().filename().string();
+      if (name != "0" && name != "1" && name != "2") listed += name + " -> " + fs::read_symlink(entry.path()).string() + "\n";
+    }
+    EXPECT_NE(listed.find("3 -> socket:"), std::string::npos) << listed;
+    for (const char* forbidden : {"pidfd", "pipe:", "cgroup", "events.sock"})
+      EXPECT_EQ(listed.find(forbidden), std::string::npos) << forbidden << " open in the plugin host:\n" << listed;
   }
-  std::string listed;
-  for (const auto& fd : fds) listed += fd + "\n";
-  EXPECT_NE(listed.find("3 -> socket:"), std::string::npos) << listed;
-  for (const char* forbidden : {"pidfd", "pipe:", "cgroup", "events.sock"})
-    EXPECT_EQ(listed.find(forbidden), std::string::npos) << forbidden << " open in the plugin host:\n" << listed;
   std::ofstream(go).put('\n');
   const auto status = guardian.wait(60s);
-  ASSERT_TRUE(status.has_value()) << guardian.stderr_text();
-  EXPECT_EQ(WEXITSTATUS(*status), 0) << guardian.stderr_text();
+  EXPECT_TRUE(status.has_value()) << guardian.stderr_text();
+  if (status) {
+    EXPECT_EQ(WEXITSTATUS(*status), 0) << guardian.stderr_text();
+  }
+  fs::remove_all(root);
+  return ids;
+}
+
+TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test needs root: a root run for a sudo user is what it tests";
+  const auto ids = plugin_host_during_run("", {{"SUDO_UID", "65534"}, {"SUDO_GID", "65534"}}, "65534");
+  EXPECT_EQ(ids.uids, "Uid:\t65534\t65534\t65534\t65534");
+  EXPECT_EQ(ids.gids, "Gid:\t65534\t65534\t65534\t65534");
+}
+
+// plugins.user names the host's user, before sudo's (here daemon, uid 1).
+TEST(PluginHostProcess, RunsAsTheConfiguredUserBeforeTheSudoUser) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test needs root: a root run with plugins.user is what it tests";
+  const auto ids = plugin_host_during_run("[plugins]\nuser = \"nobody\"\n", {{"SUDO_UID", "1"}, {"SUDO_GID", "1"}},
+                                          "65534");
+  EXPECT_EQ(ids.uids, "Uid:\t65534\t65534\t65534\t65534");
+  EXPECT_EQ(ids.gids, "Gid:\t65534\t65534\t65534\t65534");
+}
+
+// What ends crash_alloc's allocation loop: the host's own RLIMIT_AS (2 GiB). The crash test
+// shows the outcome (PLUGIN_CRASHED, the run goes on); this shows that the bound is the
+// host's own, not whatever the machine refuses first.
+TEST(PluginHostProcess, CapsItsOwnAddressSpace) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under AddressSanitizer the host sets no RLIMIT_AS (ASan reserves terabytes of shadow memory)";
+#endif
+  const auto ids = plugin_host_during_run("", {}, "");
+  EXPECT_EQ(ids.address_space_limit,
+            "Max address space         2147483648           2147483648           bytes     ");
+}
+
+TEST(PluginConfig, AnUnknownPluginsUserIsAUsageErrorBeforeAnythingStarts) {
+  const fs::path root = guardian::testing::make_temp_dir("guardian-nouser-");
+  const fs::path marker = root / "ran";
+  auto env = no_ci;
+  env["GUARDIAN_PLUGINS_USER"] = "no-such-user-guardian";
+  std::ofstream(root / "guardian.toml") << "[plugins.jsonfile]\n";
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir", (root / "runs").string(), "--", "touch",
+                       marker.string()},
+                      root, env);
+  const auto status = guardian.wait(30s);
+  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 125) << guardian.stderr_text();
+  EXPECT_EQ(guardian.stderr_text(),
+            "guardian: env GUARDIAN_PLUGINS_USER: plugins.user: there is no user 'no-such-user-guardian' on this "
+            "system; name an existing one (`getent passwd` lists them) or remove the setting. Nothing was started.\n");
+  EXPECT_FALSE(fs::exists(marker)) << "the command ran although the configuration was refused";
+  EXPECT_FALSE(fs::exists(root / "runs")) << "a run directory was created for a refused configuration";
   fs::remove_all(root);
 }
 

@@ -136,6 +136,26 @@ TEST_F(ConfigTest, PluginTablesPassThroughWithNativeTypes) {
   EXPECT_EQ(plugins["jsonfile"]["keep"], 50);
 }
 
+TEST_F(ConfigTest, PluginsUserIsGuardiansOwnSettingNotAPluginTable) {
+  write("guardian.toml", "[plugins]\nuser = \"nobody\"\n[plugins.jsonfile]\nenabled = true\n");
+  auto config = Config::load(sources());
+  EXPECT_EQ(config.text("plugins.user"), "nobody");
+  EXPECT_FALSE(config.plugin_tables().contains("user"));
+  EXPECT_TRUE(config.plugin_tables().contains("jsonfile"));
+
+  auto s = sources();
+  s.environment = {{"GUARDIAN_PLUGINS_USER", "daemon"}};
+  EXPECT_EQ(Config::load(s).text("plugins.user"), "daemon");
+}
+
+TEST_F(ConfigTest, APluginsUserTableIsRefusedWithTheSettingsForm) {
+  write("guardian.toml", "[plugins.user]\nenabled = true\n");
+  auto error = error_of(sources());
+  EXPECT_NE(error.find("guardian.toml:1: 'plugins.user' is one of guardian's settings (text), not a table; write plugins.user = <value>."),
+            std::string::npos)
+      << error;
+}
+
 TEST_F(ConfigTest, ArraysBecomeLists) {
   write("guardian.toml", "[run]\ntimeout = 90\n");
   EXPECT_EQ(Config::load(sources()).duration("run.timeout"), std::chrono::seconds(90));
