@@ -53,6 +53,10 @@ def startup(binaries, runs):
         r = results[name]
         print(f"   {name:10} guardian run --quiet -- true = {r['median'] * 1000:6.1f} ms (min {r['min'] * 1000:.1f}) "
               f"= {r['median'] * 1000 / base:.2f}x timeout; user+sys {1000 * (r['user'] + r['system']):.1f} ms")
+    if len(binaries) == 2:  # the same-run comparison the noise allows: this ÷ baseline
+        old, new = results[binaries[0][0]], results[binaries[1][0]]
+        print(f"   this / baseline: median {new['median'] / old['median']:.2f}, min {new['min'] / old['min']:.2f}, "
+              f"user+sys {(new['user'] + new['system']) / (old['user'] + old['system']):.2f}")
 
 
 def level_runs(build, binaries, seconds):

@@ -56,22 +56,27 @@ std::vector<fs::path> list_run_dirs(const fs::path& runs_dir) {
     if (looks_like_run_id(entry.path().filename().string()) && entry.is_directory(error)) dirs.push_back(entry.path());
   }
   // The id starts with the UTC start time in seconds; runs started within the same second are
-  // ordered by when their directory last changed (the report is written last).
-  auto key = [](const fs::path& dir) {
+  // ordered by when their directory last changed (the report is written last). Each key is
+  // read once: a stat per comparison was ~800 stats per run start at runs.keep = 50.
+  using Key = std::pair<std::string, fs::file_time_type>;
+  std::vector<std::pair<Key, fs::path>> keyed;
+  keyed.reserve(dirs.size());
+  for (auto& dir : dirs) {
     std::error_code ignored;
-    return std::make_pair(dir.filename().string().substr(0, 16), fs::last_write_time(dir, ignored));
-  };
-  std::sort(dirs.begin(), dirs.end(), [&](const fs::path& a, const fs::path& b) { return key(a) < key(b); });
+    Key key{dir.filename().string().substr(0, 16), fs::last_write_time(dir, ignored)};
+    keyed.emplace_back(std::move(key), std::move(dir));
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  dirs.clear();
+  for (auto& [key, dir] : keyed) dirs.push_back(std::move(dir));
   return dirs;
 }
 
 std::size_t prune_runs(const fs::path& runs_dir, std::uint64_t keep, const fs::path& current) {
   if (keep == 0) return 0;
   std::vector<fs::path> older;  // every run but the current one, oldest first
-  for (auto& dir : list_run_dirs(runs_dir)) {
-    std::error_code error;
-    if (!fs::equivalent(dir, current, error)) older.push_back(std::move(dir));
-  }
+  for (auto& dir : list_run_dirs(runs_dir))  // the current run is runs_dir/<its id>: its name says
+    if (dir.filename() != current.filename()) older.push_back(std::move(dir));
   std::size_t removed = 0;
   for (std::size_t i = 0; i + keep - 1 < older.size(); ++i) {  // the current run is one of the `keep`
     std::error_code error;
