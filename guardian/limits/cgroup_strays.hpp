@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "guardian/process/tree_membership.hpp"
@@ -19,9 +20,10 @@ namespace guardian::limits {
 
 class CgroupStrays {
  public:
-  /// `in_cgroup` lists the processes the cgroup holds (they are the cgroup's to end).
+  /// `in_cgroup` lists the processes the cgroup holds (they are the cgroup's to end);
+  /// `cgroup_path` is that cgroup as /proc/<pid>/cgroup names it ("/guardian-7/tree/main").
   CgroupStrays(boost::asio::any_io_executor executor, process::TreeMembership membership,
-               std::function<std::vector<pid_t>()> in_cgroup);
+               std::function<std::vector<pid_t>()> in_cgroup, std::string cgroup_path);
 
   void started(pid_t root_pid) { membership_.set_root(root_pid); }
   process::TreeMembership& membership() { return membership_; }
@@ -34,9 +36,11 @@ class CgroupStrays {
 
  private:
   std::vector<pid_t> list() const;
+  bool outside_the_cgroup(pid_t pid) const;
 
   process::TreeMembership membership_;
   std::function<std::vector<pid_t>()> in_cgroup_;
+  std::string cgroup_path_;
   // Built last: it lists through this object, which must not move after construction.
   std::unique_ptr<process::TreeTerminator> terminator_;
 };

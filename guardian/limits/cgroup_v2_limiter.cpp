@@ -53,7 +53,8 @@ CgroupV2Limiter::CgroupV2Limiter(boost::asio::any_io_executor executor, std::sha
       notes_(tree_->notes()),
       options_(std::move(options)),
       watch_(executor),
-      strays_(std::make_unique<CgroupStrays>(executor, std::move(membership), [this] { return processes(); })) {}
+      strays_(std::make_unique<CgroupStrays>(executor, std::move(membership), [this] { return processes(); },
+                                             "/" + dir_)) {}
 
 CgroupV2Limiter::~CgroupV2Limiter() {
   cancel();
