@@ -87,6 +87,7 @@ bool PluginHost::spawn(const nlohmann::json& plugins_config, std::string& error)
   s.writing = {};
   s.written = 0;
   s.in_call.clear();
+  s.crashed_in.clear();
 
   nlohmann::json load{{"plugins", plugins_config},
                       {"open_only_wanted", options_.open_only_wanted},

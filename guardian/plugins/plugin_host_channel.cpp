@@ -119,6 +119,11 @@ void PluginHost::handle_line(const std::string& line) {
   auto message = parse_channel_line(line);
   if (!message) return;
   const auto verb = message->verb;
+  if (verb == "crashed_in") {
+    std::lock_guard lock(s.mutex);
+    s.crashed_in = message->body;
+    return;
+  }
   if (verb == "call" || verb == "done") {
     auto [plugin, seq_text] = split_word(message->body);
     const auto seq = parse_seq(seq_text).value_or(0);
@@ -232,7 +237,12 @@ void PluginHost::host_ended() {
   crash.during_shutdown = s.stop_sent;
   crash.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   crash.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-  if (!s.in_call.empty()) {
+  if (!s.crashed_in.empty() && s.states.count(s.crashed_in)) {
+    crash.plugin = s.crashed_in;
+    s.states[crash.plugin] = "crashed";
+    s.crash_signals[crash.plugin] = crash.signal;
+  } else if (!s.in_call.empty()) {
+    // No line from the host's handler (SIGKILL, a stack overflow): the call it announced last.
     crash.plugin = s.in_call.count(s.last_called) ? s.last_called : s.in_call.begin()->first;
     s.states[crash.plugin] = "crashed";
     s.crash_signals[crash.plugin] = crash.signal;

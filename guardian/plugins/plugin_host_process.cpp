@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "guardian/plugins/plugin_channel.hpp"
+#include "guardian/plugins/plugin_crash_reporter.hpp"
 #include "guardian/plugins/plugin_runner.hpp"
 
 namespace guardian::plugins {
@@ -210,7 +211,11 @@ int run_plugin_host_process(int socket_fd, pid_t supervisor_pid) {
   };
   PluginRunner runner(options);
   runner.set_query_handler([&](const nlohmann::json& what) { return queries.ask(what); });
+  crash_reporter::install(socket_fd);
   runner.set_call_observer([&](const std::string& plugin, std::uint64_t seq, bool starting) {
+    // On the thread that makes the call: its fatal signal names this plugin.
+    if (starting) crash_reporter::enter_call(plugin);
+    else crash_reporter::leave_call();
     sender.send(starting ? "call" : "done", fmt::format("{} {}", plugin, seq));
   });
 

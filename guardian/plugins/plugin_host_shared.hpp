@@ -56,6 +56,7 @@ struct PluginHost::Shared {
   std::map<std::string, int> crash_signals;
   std::map<std::string, std::uint64_t> in_call;  // plugin -> seq of the call running now
   std::string last_called;
+  std::string crashed_in;  // named by the host's own fatal-signal handler: better than a guess
   std::map<std::string, std::uint64_t> last_done;
   int crashes = 0;
   bool disabled = false;

@@ -7,6 +7,8 @@
 // and a misspelt plugin key is a usage error (exit 125, "did you mean").
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -164,6 +166,36 @@ INSTANTIATE_TEST_SUITE_P(Plugins, PluginCrash,
                          ::testing::Values(Crash{"crash_segv", "SIGSEGV"}, Crash{"crash_abort", "SIGABRT"},
                                            Crash{"crash_alloc", "SIGSEGV"}),
                          [](const auto& test) { return std::string(test.param.plugin); });
+
+// Two plugins in a call at once, and the one that crashes is not the one that announced its
+// call last: crash_late aborts 1.5 s into its first call; busy_later finished its first call
+// and, 0.3 s later, began a second that never returns. The host's own signal handler names
+// crash_late; going by the last announcement would blame (and switch off) busy_later.
+TEST(PluginCrashBlame, NamesThePluginWhoseThreadCrashedNotTheLastOneCalled) {
+  const fs::path root = guardian::testing::make_temp_dir("guardian-blame-");
+  std::ofstream(root / "guardian.toml") << "[plugins.crash_late]\n[plugins.busy_later]\n";
+  auto env = no_ci;
+  env["GUARDIAN_PLUGIN_PATH"] = TEST_CRASH_PLUGIN_DIR;
+  const fs::path guardian_out = root / "guardian";
+  fs::create_directories(guardian_out);
+  // run_started reaches both at once; the command's end (run_finished) comes 0.3 s later.
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
+                       (root / "runs").string(), "--", "sleep", "0.3"},
+                      guardian_out, env);
+  const auto status = guardian.wait(60s);
+  ASSERT_TRUE(status.has_value()) << guardian.stderr_text();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << guardian.stderr_text();
+  EXPECT_NE(guardian.stderr_text().find("plugin 'crash_late' crashed"), std::string::npos) << guardian.stderr_text();
+  EXPECT_EQ(guardian.stderr_text().find("plugin 'busy_later' crashed"), std::string::npos) << guardian.stderr_text();
+  const auto report = nlohmann::json::parse(read_file(only_run_dir(root / "runs") / "report.json"), nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  std::map<std::string, std::string> states;
+  for (const auto& entry : report.value("plugins", nlohmann::json::array()))
+    states[entry.value("name", "")] = entry.value("state", "") + " " + entry.value("signal", "");
+  EXPECT_EQ(states["crash_late"], "crashed SIGABRT") << report["plugins"].dump(2);
+  EXPECT_NE(states["busy_later"].rfind("crashed", 0), 0u) << report["plugins"].dump(2);
+  fs::remove_all(root);
+}
 
 // The Uid: and Gid: lines of /proc/<plugin host>/status and its address-space limit during a
 // run with this extra configuration and environment, once the host has dropped to expected_uid

@@ -1,7 +1,11 @@
 // Test plugins that take their process down on their first event, the ways a real plugin
 // can: a bad pointer (SIGSEGV), abort() (SIGABRT), an allocation without bound (until the
 // plugin host's memory limit makes malloc fail, and the NULL is written to). CRASH_MODE picks.
+// Two more make a crash that the last call announced would misname: crash_late aborts 1.5 s
+// into its first call, while busy_later has started a call (its second) that never returns.
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 
@@ -10,6 +14,8 @@
 #define CRASH_SEGV 1
 #define CRASH_ABORT 2
 #define CRASH_ALLOC 3
+#define CRASH_LATE 4
+#define BUSY_LATER 5
 
 namespace {
 
@@ -27,6 +33,13 @@ int on_event(void*, const char*, char**) {
   write_through(bad_pointer);
 #elif CRASH_MODE == CRASH_ABORT
   std::abort();
+#elif CRASH_MODE == CRASH_LATE
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::abort();
+#elif CRASH_MODE == BUSY_LATER
+  static int events = 0;  // one worker thread per plugin calls this
+  if (++events >= 2)
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
 #else
   for (;;) {  // 64 MiB at a time, its first page used, unchecked: NULL once malloc gives up
     char* block = static_cast<char*>(std::malloc(64u << 20));
