@@ -25,8 +25,7 @@ std::optional<std::string> plugin_kind_of(const nlohmann::json& line) {
 
 }  // namespace
 
-RunPlugins::RunPlugins(context::RunContext& run)
-    : run_(run), deferred_(waits_for_first_alert(run.config)), holding_(deferred_) {}
+RunPlugins::RunPlugins(context::RunContext& run) : run_(run) {}
 
 RunPlugins::~RunPlugins() {
   finish(nullptr);
@@ -50,17 +49,7 @@ std::optional<plugins::RunAs> RunPlugins::host_user(const config::Config& config
                                    configured ? configured->origin.describe() : std::string());
 }
 
-bool RunPlugins::waits_for_first_alert(const config::Config& config) {
-  // jsonfile and notify ignore every event but alerts (their on_event's first line), and
-  // jsonfile creates its directory at its first file: before an alert they do nothing.
-  return config.plugin_tables().empty();
-}
-
 void RunPlugins::launch() {
-  if (!deferred_) make_host();
-}
-
-void RunPlugins::make_host() {
   if (host_) return;
   plugins::PluginHostOptions options;
   options.run_as = host_user(run_.config);
@@ -71,17 +60,11 @@ void RunPlugins::make_host() {
   options.on_crash = [this](const plugins::PluginCrash& crash) { on_plugin_crash(crash); };
   host_ = std::make_unique<plugins::PluginHost>(std::move(options));
   host_->set_query_handler([this](const nlohmann::json& what) { return answer_query(what); });
-  *host_pids_ = host_->host_pids();
   host_->launch(effective_config(run_.config));
 }
 
 void RunPlugins::start() {
-  if (!deferred_) open_host();
-  listen();
-}
-
-void RunPlugins::open_host() {
-  make_host();
+  launch();
   const auto results = host_->load(effective_config(run_.config));
   for (const auto& result : results) {
     // A misspelt key is a usage error, like one in guardian's own tables: nothing starts.
@@ -102,51 +85,26 @@ void RunPlugins::open_host() {
       run_.log.warning("plugins", "plugin.refused", result.describe(), result.to_json());
     }
   }
-}
-
-void RunPlugins::listen() {
   run_.alerts.subscribe([this](const nlohmann::json& event) {
-    if (!hold(event) && host_) host_->publish(event);
+    if (host_) host_->publish(event);
     post_resolution_check();
   });
   run_.log.set_observer([this](const nlohmann::json& line) {
-    note(line);  // the status a plugin may query later, whether or not its host runs yet
     if (!host_) return;
+    note(line);
     if (auto kind = plugin_kind_of(line)) host_->publish(plugins::make_event(*kind, run_.run_id, line));
     if (line.value("component", "") == "monitor") post_resolution_check();
   });
   run_.observe = [this](const std::string& kind, const nlohmann::json& payload) { observe(kind, payload); };
 }
 
-// Called by the bus under its lock, maybe off the run's thread: the host starts on the run's thread.
-bool RunPlugins::hold(const nlohmann::json& alert) {
-  std::lock_guard lock(held_mutex_);
-  if (!holding_) return false;
-  held_alerts_.push_back(alert);
-  if (held_alerts_.size() == 1)
-    boost::asio::post(run_.io, [this, alive = std::weak_ptr<bool>(alive_)] {
-      if (!alive.expired()) start_deferred_host();
-    });
-  return true;
-}
-
-void RunPlugins::start_deferred_host() {
-  if (host_ || finished_) return;
-  open_host();
-  std::lock_guard lock(held_mutex_);
-  if (held_run_started_) host_->publish(*held_run_started_);
-  for (const auto& alert : held_alerts_) host_->publish(alert);
-  held_run_started_.reset();
-  held_alerts_.clear();
-  holding_ = false;
-}
-
 void RunPlugins::exclude_from(process::TreeMembership& membership) const {
-  membership.exclude_subtrees_of(host_pids());
+  if (host_) membership.exclude_subtrees_of(host_->host_pids());
 }
 
 std::function<bool(pid_t)> RunPlugins::host_pids() const {
-  return [slot = host_pids_](pid_t pid) { return (*slot)(pid); };
+  if (host_) return host_->host_pids();
+  return [](pid_t) { return false; };
 }
 
 // Plugin log lines go to the event log; a plugin's first warning or error also goes to
@@ -233,29 +191,11 @@ void RunPlugins::check_resolutions() {
 }
 
 void RunPlugins::publish_run_started(const nlohmann::json& payload) {
-  auto event = plugins::make_event("run_started", run_.run_id, payload);
-  {
-    std::lock_guard lock(held_mutex_);
-    if (holding_) {
-      held_run_started_ = std::move(event);
-      return;
-    }
-  }
-  if (host_) host_->publish(event);
+  if (host_) host_->publish(plugins::make_event("run_started", run_.run_id, payload));
 }
 
 void RunPlugins::finish(const nlohmann::json& report) {
-  if (finished_) return;
-  if (!host_ && !report.is_null()) {
-    // An alert raised once the event loop had stopped (the posted start never ran).
-    bool alert_waits = false;
-    {
-      std::lock_guard lock(held_mutex_);
-      alert_waits = !held_alerts_.empty();
-    }
-    if (alert_waits) start_deferred_host();
-  }
-  if (!host_) return;
+  if (finished_ || !host_) return;
   check_resolutions();  // the last ones, while plugins still listen
   finished_ = true;
   {
