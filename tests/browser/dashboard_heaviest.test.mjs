@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 
-import { Guardian, chromiumArgs, freePort, waitFor } from './guardian_fixture.mjs';
+import { Guardian, freePort, openLiveDashboard, waitFor } from './guardian_fixture.mjs';
 
 const { chromium } = await import('playwright-core');
 
@@ -36,13 +36,7 @@ before(async () => {
     cwd: path.join(here, 'fixtures'),
     env: { COSTS_RELEASE_FILE: release, PYTHONDONTWRITEBYTECODE: '1' },
   }).start();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-    args: chromiumArgs('').filter((a) => !a.startsWith('--user-data-dir')) });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
-  page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
-  await page.goto(`${guardian.base}/?token=${token}`);
-  await page.waitForSelector('#connection.live', { timeout: 30000 });
+  ({ browser, page } = await openLiveDashboard(chromium, guardian, token, consoleErrors));
 });
 
 after(async () => {

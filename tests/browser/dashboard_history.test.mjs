@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Guardian, chromiumArgs, freePort, sleep, waitFor } from './guardian_fixture.mjs';
+import { Guardian, freePort, openLiveDashboard, sleep, waitFor } from './guardian_fixture.mjs';
 
 const { chromium } = await import('playwright-core');
 
@@ -25,13 +25,7 @@ const consoleErrors = [];
 before(async () => {
   guardian = await new Guardian({ port: await freePort(), token }).start();
   await sleep(RUN_SECONDS * 1000);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-    args: chromiumArgs('').filter((a) => !a.startsWith('--user-data-dir')) });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
-  page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
-  await page.goto(`${guardian.base}/?token=${token}`);
-  await page.waitForSelector('#connection.live', { timeout: 30000 });
+  ({ browser, page } = await openLiveDashboard(chromium, guardian, token, consoleErrors));
 });
 
 after(async () => {

@@ -110,3 +110,16 @@ export function chromiumArgs(userDataDir) {
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     `--user-data-dir=${userDataDir}`];
 }
+
+// Chromium on a live dashboard: launched, errors of the page collected into `consoleErrors`,
+// opened with the token and connected. `chromium` is playwright-core's (the caller imports it).
+export async function openLiveDashboard(chromium, guardian, token, consoleErrors) {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+    args: chromiumArgs('').filter((a) => !a.startsWith('--user-data-dir')) });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
+  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  await page.goto(`${guardian.base}/?token=${token}`);
+  await page.waitForSelector('#connection.live', { timeout: 30000 });
+  return { browser, page };
+}
