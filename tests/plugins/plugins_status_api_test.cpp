@@ -179,7 +179,7 @@ TEST_F(StatusApiTest, WindowsAndLimitsBoundWhatIsReturned) {
 
 TEST_F(StatusApiTest, ACrashedServerIsAnActiveAlertUntilItIsBackAndRestartsAreCounted) {
   auto run = start(true);
-  run->crash_server();
+  run->crash_server(/*held=*/true);
   ASSERT_TRUE(wait_until(
       [&] {
         auto j = run->get("/api/monitoring/alerts/active").json();
@@ -189,6 +189,7 @@ TEST_F(StatusApiTest, ACrashedServerIsAnActiveAlertUntilItIsBackAndRestartsAreCo
       },
       60s))
       << run->output();
+  run->release_server();
   // Restarted and healthy again: SERVER_UP resolves it, so nothing critical stays active.
   ASSERT_TRUE(wait_until(
       [&] {

@@ -140,7 +140,13 @@ class GuardianRun {
   }
 
   // Makes the dev server exit at its next health probe (it is restarted and recovers).
-  void crash_server() const { std::ofstream(trigger()) << "crash\n"; }
+  // held: the restarted server answers 503 until release_server(), so the down state lasts
+  // as long as the test needs to observe it (a recovery takes ~300 ms otherwise).
+  void crash_server(bool held = false) const {
+    if (held) std::ofstream(trigger().string() + ".hold") << "hold\n";
+    std::ofstream(trigger()) << "crash\n";
+  }
+  void release_server() const { std::filesystem::remove(trigger().string() + ".hold"); }
 
   // SIGTERM, then wait for guardian to finish (it closes WebSocket clients with 1001).
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
