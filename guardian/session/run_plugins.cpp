@@ -25,7 +25,8 @@ std::optional<std::string> plugin_kind_of(const nlohmann::json& line) {
 
 }  // namespace
 
-RunPlugins::RunPlugins(context::RunContext& run) : run_(run) {}
+RunPlugins::RunPlugins(context::RunContext& run)
+    : run_(run), deferred_(waits_for_first_alert(run.config)), holding_(deferred_) {}
 
 RunPlugins::~RunPlugins() {
   finish(nullptr);
@@ -49,7 +50,17 @@ std::optional<plugins::RunAs> RunPlugins::host_user(const config::Config& config
                                    configured ? configured->origin.describe() : std::string());
 }
 
+bool RunPlugins::waits_for_first_alert(const config::Config& config) {
+  // jsonfile and notify ignore every event but alerts (their on_event's first line), and
+  // jsonfile creates its directory at its first file: before an alert they do nothing.
+  return config.plugin_tables().empty();
+}
+
 void RunPlugins::launch() {
+  if (!deferred_) make_host();
+}
+
+void RunPlugins::make_host() {
   if (host_) return;
   plugins::PluginHostOptions options;
   options.run_as = host_user(run_.config);
@@ -60,12 +71,21 @@ void RunPlugins::launch() {
   options.on_crash = [this](const plugins::PluginCrash& crash) { on_plugin_crash(crash); };
   host_ = std::make_unique<plugins::PluginHost>(std::move(options));
   host_->set_query_handler([this](const nlohmann::json& what) { return answer_query(what); });
+  *host_pids_ = host_->host_pids();
   host_->launch(effective_config(run_.config));
 }
 
 void RunPlugins::start() {
-  launch();
-  const auto results = host_->load(effective_config(run_.config));
+  if (!deferred_) open_host();
+  listen();
+}
+
+void RunPlugins::open_host() {
+  make_host();
+  report_load_results(host_->load(effective_config(run_.config)));
+}
+
+void RunPlugins::report_load_results(const std::vector<plugins::PluginLoadResult>& results) {
   for (const auto& result : results) {
     // A misspelt key is a usage error, like one in guardian's own tables: nothing starts.
     if (result.bad_config && run_.config.plugin_tables().contains(result.name)) {
@@ -85,26 +105,82 @@ void RunPlugins::start() {
       run_.log.warning("plugins", "plugin.refused", result.describe(), result.to_json());
     }
   }
+}
+
+void RunPlugins::listen() {
   run_.alerts.subscribe([this](const nlohmann::json& event) {
-    if (host_) host_->publish(event);
+    if (!hold(event) && host_) host_->publish(event);
     post_resolution_check();
   });
   run_.log.set_observer([this](const nlohmann::json& line) {
+    note(line);  // the status a plugin may query later, whether or not its host runs yet
     if (!host_) return;
-    note(line);
     if (auto kind = plugin_kind_of(line)) host_->publish(plugins::make_event(*kind, run_.run_id, line));
     if (line.value("component", "") == "monitor") post_resolution_check();
   });
   run_.observe = [this](const std::string& kind, const nlohmann::json& payload) { observe(kind, payload); };
 }
 
+// Called by the bus under its lock, maybe off the run's thread: the host starts on the run's thread.
+bool RunPlugins::hold(const nlohmann::json& alert) {
+  std::lock_guard lock(held_mutex_);
+  if (!holding_) return false;
+  held_alerts_.push_back(alert);
+  if (held_alerts_.size() == 1)
+    boost::asio::post(run_.io, [this, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) start_deferred_host();
+    });
+  return true;
+}
+
+// On the run's thread. Spawning the host is a posix_spawn (≈ 1 ms); waiting for it to open
+// and validate its plugins is not: that wait runs on loader_, so the event loop (the /proc
+// watchdog's duty cycle among it) never stalls behind it. The held events follow once the
+// plugins listen (PluginHost drops events published before load() has returned).
+void RunPlugins::start_deferred_host() {
+  if (host_ || finished_) return;
+  make_host();
+  loader_ = std::thread([this, alive = std::weak_ptr<bool>(alive_)] {
+    std::vector<plugins::PluginLoadResult> results;
+    try {
+      results = host_->load(effective_config(run_.config));
+    } catch (const std::exception& error) {
+      plugins::PluginLoadResult failed;
+      failed.name = "plugin host";
+      failed.message = error.what();
+      results.push_back(failed);
+    }
+    {
+      std::lock_guard lock(held_mutex_);
+      load_results_ = std::move(results);
+    }
+    boost::asio::post(run_.io, [this, alive] {
+      if (!alive.expired()) install_deferred_host();
+    });
+  });
+}
+
+// On the run's thread (posted by loader_, or from finish()): the plugins listen now.
+void RunPlugins::install_deferred_host() {
+  if (!loader_.joinable()) return;  // installed already
+  loader_.join();
+  std::lock_guard lock(held_mutex_);
+  report_load_results(load_results_);
+  if (host_) {
+    if (held_run_started_) host_->publish(*held_run_started_);
+    for (const auto& alert : held_alerts_) host_->publish(alert);
+  }
+  held_run_started_.reset();
+  held_alerts_.clear();
+  holding_ = false;
+}
+
 void RunPlugins::exclude_from(process::TreeMembership& membership) const {
-  if (host_) membership.exclude_subtrees_of(host_->host_pids());
+  membership.exclude_subtrees_of(host_pids());
 }
 
 std::function<bool(pid_t)> RunPlugins::host_pids() const {
-  if (host_) return host_->host_pids();
-  return [](pid_t) { return false; };
+  return [slot = host_pids_](pid_t pid) { return (*slot)(pid); };
 }
 
 // Plugin log lines go to the event log; a plugin's first warning or error also goes to
@@ -191,11 +267,30 @@ void RunPlugins::check_resolutions() {
 }
 
 void RunPlugins::publish_run_started(const nlohmann::json& payload) {
-  if (host_) host_->publish(plugins::make_event("run_started", run_.run_id, payload));
+  auto event = plugins::make_event("run_started", run_.run_id, payload);
+  {
+    std::lock_guard lock(held_mutex_);
+    if (holding_) {
+      held_run_started_ = std::move(event);
+      return;
+    }
+  }
+  if (host_) host_->publish(event);
 }
 
 void RunPlugins::finish(const nlohmann::json& report) {
-  if (finished_ || !host_) return;
+  if (finished_) return;
+  if (!host_ && !report.is_null()) {
+    // An alert raised once the event loop had stopped (the posted start never ran).
+    bool alert_waits = false;
+    {
+      std::lock_guard lock(held_mutex_);
+      alert_waits = !held_alerts_.empty();
+    }
+    if (alert_waits) start_deferred_host();
+  }
+  install_deferred_host();  // a host still opening its plugins: wait for them (≤ start_timeout)
+  if (!host_) return;
   check_resolutions();  // the last ones, while plugins still listen
   finished_ = true;
   {

@@ -63,6 +63,17 @@ TEST_F(GuardianTest, OldRunsArePrunedToRunsKeep) {
   EXPECT_EQ(run_names(dir_).size(), 3u);
 }
 
+// A run that raises no alert starts no plugin host (issue 17): the default plugins act on
+// alerts only, and a second start of guardian per run was most of a short run's cost.
+TEST_F(GuardianTest, ARunWithoutAlertsStartsNoPluginHost) {
+  const RunResult result = run(run_target_reported({"--quiet"}, {"exit", "0"}));
+  ASSERT_EQ(result.exit_code, 0) << result.describe();
+  EXPECT_FALSE(report().contains("plugins")) << report().dump(2);
+  for (const auto& event : read_json_lines(only_run_dir(dir_) / "events.jsonl"))
+    EXPECT_NE(event.value("component", ""), "plugins") << event.dump();
+  EXPECT_FALSE(fs::exists(dir_ / ".guardian" / "alerts"));
+}
+
 TEST_F(GuardianTest, RunsKeepZeroKeepsEveryRun) {
   for (int i = 0; i < 3; ++i) ASSERT_EQ(run(run_target({"--quiet", "--runs-keep", "0"}, {"exit", "0"})).exit_code, 0);
   EXPECT_EQ(run_names(dir_).size(), 3u);

@@ -16,7 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
+#include <iomanip>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "support/subprocess.hpp"
@@ -260,6 +263,46 @@ HostView plugin_host_during_run(const std::string& extra_toml, const std::map<st
   }
   fs::remove_all(root);
   return ids;
+}
+
+// Issue 17: with no [plugins.*] table the plugin host starts at the run's first alert, not
+// at its start. Its start must never stall supervision: here the (default) jsonfile plugin
+// takes 3 s to open while a 2-thread spinner is held at 0.1 cores by the /proc watchdog,
+// whose first CPU alert starts the host. Waiting for the host on the event loop let the
+// spinner run free for those 3 s (≈ 1 core on average instead of 0.1).
+TEST(DeferredPluginHost, ASlowPluginHostNeverStallsTheWatchdog) {
+  const fs::path root = guardian::testing::make_temp_dir("guardian-slowhost-");
+  std::ofstream(root / "guardian.toml") << "# no [plugins.*] table: the host waits for the first alert\n";
+  auto env = no_ci;
+  env["GUARDIAN_PLUGIN_PATH"] = TEST_SLOW_OPEN_PLUGIN_DIR;
+  Subprocess guardian({TEST_GUARDIAN_BINARY, "run", "--config", (root / "guardian.toml").string(), "--runs-dir",
+                       (root / "runs").string(), "--limits-backend", "watchdog", "--cpu", "0.1", "--",
+                       TEST_TARGET_BINARY, "spin", "2", "6"},
+                      root, env);
+  const auto status = guardian.wait(60s);
+  ASSERT_TRUE(status.has_value()) << guardian.stderr_text();
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status << guardian.stderr_text();
+  const fs::path run_dir = only_run_dir(root / "runs");
+  const auto report = nlohmann::json::parse(read_file(run_dir / "report.json"), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << read_file(run_dir / "report.json");
+  const double cores = report["resources"].value("cpu_time_ms", 0) / 6000.0;
+  EXPECT_NEAR(cores, 0.1, 0.04) << "the spinner ran free while the plugin host started\n" << report.dump(2);
+
+  // The slow host did start, at an alert, and its plugin was loaded ≥ 2.5 s after that alert
+  // (so the run above went on while it opened).
+  const auto first_alert = nlohmann::json::parse(read_lines(run_dir / "alerts.jsonl").at(0), nullptr, false);
+  ASSERT_TRUE(first_alert.is_object()) << read_file(run_dir / "alerts.jsonl");
+  std::string loaded_at;  // "2026-12-02T21:18:15.257+00:00"
+  for (const auto& line : read_lines(run_dir / "events.jsonl")) {
+    const auto event = nlohmann::json::parse(line, nullptr, false);
+    if (event.value("event", "") == "plugin.loaded") loaded_at = event.value("ts", "");
+  }
+  ASSERT_FALSE(loaded_at.empty()) << "the default jsonfile plugin never loaded\n" << read_file(run_dir / "events.jsonl");
+  std::tm parts{};
+  std::istringstream(loaded_at) >> std::get_time(&parts, "%Y-%m-%dT%H:%M:%S");
+  const long long loaded_ms = static_cast<long long>(::timegm(&parts)) * 1000 + std::stoi(loaded_at.substr(20, 3));
+  EXPECT_GE(loaded_ms - first_alert.value("ts_unix_ms", 0LL), 2500) << loaded_at << " " << first_alert.dump();
+  EXPECT_NE(report.value("plugins", nlohmann::json()).dump().find("jsonfile"), std::string::npos) << report.dump(2);
 }
 
 TEST(PluginHostProcess, RunsAsTheSudoUserWhenGuardianIsRoot) {

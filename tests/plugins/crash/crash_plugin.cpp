@@ -3,6 +3,8 @@
 // plugin host's memory limit makes malloc fail, and the NULL is written to). CRASH_MODE picks.
 // Two more make a crash that the last call announced would misname: crash_late aborts 1.5 s
 // into its first call, while busy_later has started a call (its second) that never returns.
+// slow_open does not crash: named jsonfile, it takes 3 s to be opened (dlopen runs its
+// constructor), standing in for a plugin host that is slow to start (a loaded machine, ASan).
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -16,6 +18,7 @@
 #define CRASH_ALLOC 3
 #define CRASH_LATE 4
 #define BUSY_LATER 5
+#define SLOW_OPEN 6
 
 namespace {
 
@@ -36,6 +39,8 @@ int on_event(void*, const char*, char**) {
 #elif CRASH_MODE == CRASH_LATE
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   std::abort();
+#elif CRASH_MODE == SLOW_OPEN
+  // Quiet: its events are alerts it ignores.
 #elif CRASH_MODE == BUSY_LATER
   static int events = 0;  // one worker thread per plugin calls this
   if (++events >= 2)
@@ -49,6 +54,10 @@ int on_event(void*, const char*, char**) {
 #endif
   return GUARDIAN_PLUGIN_OK;
 }
+
+#if CRASH_MODE == SLOW_OPEN
+[[gnu::constructor]] void open_slowly() { std::this_thread::sleep_for(std::chrono::seconds(3)); }
+#endif
 
 void destroy(void*) {}
 void free_str(char* text) { std::free(text); }
