@@ -37,14 +37,6 @@ TEST_F(GuardianTest, WatchdogKillsATreeAboveItsMemoryCeilingAndNamesIt) {
   for (const auto& event : read_json_lines(only_run_dir(dir_) / "events.jsonl"))
     logged = logged || event.value("event", "") == "memory.ceiling_kill";
   EXPECT_TRUE(logged) << "events.jsonl should record the ceiling kill";
-  // No [plugins] table: the default jsonfile plugin's host starts at this first alert (raised
-  // once the event loop has ended), and the alert still becomes its file.
-  bool alert_file = false;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir_ / ".guardian" / "alerts", ec))
-    alert_file = alert_file || entry.path().filename().string().find("MEMORY_CEILING_KILL") != std::string::npos;
-  EXPECT_TRUE(alert_file) << "the default jsonfile plugin wrote no alert file";
-  EXPECT_NE(report_json.value("plugins", Json()).dump().find("jsonfile"), std::string::npos) << report_json.dump(2);
 }
 
 TEST_F(GuardianTest, WatchdogDutyCyclesATwoThreadSpinnerToItsCpuCeiling) {

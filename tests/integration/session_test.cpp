@@ -205,6 +205,21 @@ TEST_F(SessionTest, RunServerBurningItsCpuCeilingRaisesTheCondition) {
   EXPECT_NE(change->dump().find("cpu"), std::string::npos) << change->dump();
 }
 
+// No [plugins.*] table: the default plugins' host starts at the run's first alert (issue 17).
+// A ceiling kill's alert is raised once the event loop has ended: the host is started then,
+// in finish(), and the alert still becomes the default jsonfile plugin's file.
+TEST_F(SessionTest, AnAlertRaisedAfterTheLoopEndedStillReachesTheDefaultPlugins) {
+  const RunResult result = run(
+      run_target_reported({"--limits-backend", "watchdog", "--memory", "64M"}, {"alloc", "2048", "20"}), 30s);
+  ASSERT_EQ(result.exit_code, 137) << result.describe();
+  bool alert_file = false;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_ / ".guardian" / "alerts", ec))
+    alert_file = alert_file || entry.path().filename().string().find("MEMORY_CEILING_KILL") != std::string::npos;
+  EXPECT_TRUE(alert_file) << "the default jsonfile plugin wrote no alert file";
+  EXPECT_NE(report().value("plugins", Json()).dump().find("jsonfile"), std::string::npos) << report().dump(2);
+}
+
 // --quiet holds once --server is given, and the limits fallback (on a host without cgroup
 // v2, like a hybrid one) is one short line beside the start line's "limits: watchdog".
 TEST_F(SessionTest, QuietHoldsWithServersAndTheFallbackLineIsShort) {
