@@ -1,13 +1,10 @@
 #include "guardian/process/launch.hpp"
 
-#include <boost/process/v2/environment.hpp>
-#include <boost/process/v2/start_dir.hpp>
-#include <boost/process/v2/stdio.hpp>
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -16,6 +13,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace guardian::process {
 namespace {
@@ -38,25 +37,11 @@ struct InheritedState {
 };
 InheritedState g_inherited;
 
-// In the forked child: closes every descriptor but 0, 1, 2, the inherited ones and `keep`
-// (the launcher's exec-error pipe, close-on-exec itself). Descriptors guardian opened
-// without O_CLOEXEC — sockets Asio creates, a plugin's listening socket — never reach the
-// command; Boost.Process 1.81's own close_all leaves the gaps below its pipe open.
-// Async-signal-safe: close_range, or close() one by one where it is missing.
-void close_all_but_inherited(const int* keep, std::size_t keep_count) {
-  int open_fds[kMaxInheritedFds + 8];
-  std::size_t count = 0;
-  auto add = [&](int fd) {
-    if (fd < 3 || count == sizeof(open_fds) / sizeof(open_fds[0])) return;
-    std::size_t at = count++;
-    while (at > 0 && open_fds[at - 1] > fd) {  // insertion sort: no allocation after fork
-      open_fds[at] = open_fds[at - 1];
-      --at;
-    }
-    open_fds[at] = fd;
-  };
-  for (std::size_t i = 0; i < g_inherited.fd_count; ++i) add(g_inherited.fds[i]);
-  for (std::size_t i = 0; i < keep_count; ++i) add(keep[i]);
+// In the child: closes every descriptor but 0, 1, 2 and the inherited ones (sorted, all
+// above 2). Descriptors guardian opened without O_CLOEXEC — sockets Asio creates, a plugin's
+// listening socket — never reach the command. Async-signal-safe: close_range, or close()
+// one by one where it is missing (before Linux 5.9).
+void close_all_but_inherited() {
   auto close_between = [](unsigned first, unsigned last) {
     if (first > last) return;
     if (::close_range(first, last, 0) == 0) return;
@@ -65,60 +50,71 @@ void close_all_but_inherited(const int* keep, std::size_t keep_count) {
     for (unsigned fd = first; fd <= last && fd < end; ++fd) ::close(static_cast<int>(fd));
   };
   unsigned next = 3;
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto fd = static_cast<unsigned>(open_fds[i]);
+  for (std::size_t i = 0; i < g_inherited.fd_count; ++i) {
+    const auto fd = static_cast<unsigned>(g_inherited.fds[i]);
     if (fd > next) close_between(next, fd - 1);
     if (fd + 1 > next) next = fd + 1;
   }
   close_between(next, ~0U);
 }
 
-// Boost.Process v2 initializer: everything here runs in the forked child.
-struct ChildSetup {
+// What the child needs, prepared by the parent: after vfork the child shares guardian's
+// memory (and its heap's locks) until execve, so it must not allocate.
+struct ChildPlan {
   const LaunchSpec& spec;
   pid_t parent_pid;
-  std::vector<const char*> argv;
-
-  template <typename Launcher>
-  boost::system::error_code on_exec_setup(Launcher& launcher, const boost::filesystem::path&,
-                                          const char* const*(&cmd_line)) {
-    auto fail = [](int err) {
-      errno = err;  // the launcher reports errno, not the returned code, to the parent
-      return boost::system::error_code(err, boost::system::system_category());
-    };
-    // Die with guardian. The parent may already have died between fork and prctl: then
-    // we were re-parented and must not run the command at all.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(errno);
-    if (::getppid() != parent_pid) ::_exit(125);
-
-    if (::setpgid(0, 0) != 0) return fail(errno);
-    if (spec.foreground_terminal_fd >= 0) {
-      // Taking the foreground from a background group raises SIGTTOU; block it briefly.
-      sigset_t ttou, old;
-      sigemptyset(&ttou);
-      sigaddset(&ttou, SIGTTOU);
-      ::sigprocmask(SIG_BLOCK, &ttou, &old);
-      ::tcsetpgrp(spec.foreground_terminal_fd, ::getpid());
-      ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    }
-    if (spec.enter_limits)
-      if (int err = spec.enter_limits(); err != 0) return fail(err);
-
-    for (int signo : kRestoredSignals) {
-      struct sigaction action {};
-      action.sa_handler = g_inherited.ignored[signo] ? SIG_IGN : SIG_DFL;
-      sigemptyset(&action.sa_mask);
-      ::sigaction(signo, &action, nullptr);
-    }
-    if (g_inherited.captured) ::sigprocmask(SIG_SETMASK, &g_inherited.mask, nullptr);
-    // A raised soft limit would break programs that still use select() on fds below 1024.
-    if (g_inherited.open_files) ::setrlimit(RLIMIT_NOFILE, &*g_inherited.open_files);
-    // Last: the terminal's descriptor and the limiter's were needed above.
-    close_all_but_inherited(launcher.fd_whitelist.data(), launcher.fd_whitelist.size());
-    cmd_line = argv.data();  // argv[0] as typed, not the resolved path
-    return {};
-  }
+  const char* program;
+  const char* working_dir;  // nullptr: inherit
+  char* const* argv;
+  char* const* envp;
+  const sigset_t* mask;  // what the command starts with
 };
+
+// In the vfork child; async-signal-safe calls only. Returns an errno value when the command
+// cannot start; on success execve does not return.
+int start_in_child(const ChildPlan& plan) {
+  // Guardian's signal handlers must never run here (they would act for guardian, in its
+  // memory): every caught signal goes back to its default; all are blocked until the end.
+  for (int signo = 1; signo < NSIG; ++signo) {
+    struct sigaction current {};
+    if (signo == SIGKILL || signo == SIGSTOP || ::sigaction(signo, nullptr, &current) != 0) continue;
+    if (current.sa_handler == SIG_IGN || current.sa_handler == SIG_DFL) continue;
+    struct sigaction fallback {};
+    fallback.sa_handler = SIG_DFL;
+    sigemptyset(&fallback.sa_mask);
+    ::sigaction(signo, &fallback, nullptr);
+  }
+  // Die with guardian. The parent may already have died between vfork and prctl: then we
+  // were re-parented and must not run the command at all.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno;
+  if (::getppid() != plan.parent_pid) ::_exit(125);
+
+  const LaunchSpec& spec = plan.spec;
+  if (::setpgid(0, 0) != 0) return errno;
+  // Taking the foreground from a background group raises SIGTTOU: it is blocked here.
+  if (spec.foreground_terminal_fd >= 0) ::tcsetpgrp(spec.foreground_terminal_fd, ::getpid());
+  if (spec.enter_limits)
+    if (int err = spec.enter_limits(); err != 0) return err;
+
+  for (int signo : kRestoredSignals) {
+    struct sigaction action {};
+    action.sa_handler = g_inherited.ignored[signo] ? SIG_IGN : SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(signo, &action, nullptr);
+  }
+  // A raised soft limit would break programs that still use select() on fds below 1024.
+  if (g_inherited.open_files) ::setrlimit(RLIMIT_NOFILE, &*g_inherited.open_files);
+  if (plan.working_dir != nullptr && ::chdir(plan.working_dir) != 0) return errno;
+  const int redirects[3] = {spec.stdin_fd, spec.stdout_fd, spec.stderr_fd};
+  for (int target = 0; target < 3; ++target)
+    if (redirects[target] >= 0 && redirects[target] != target && ::dup2(redirects[target], target) != target)
+      return errno;
+  // Last: the terminal's descriptor, the limiter's and the redirections were needed above.
+  close_all_but_inherited();
+  ::sigprocmask(SIG_SETMASK, plan.mask, nullptr);
+  ::execve(plan.program, plan.argv, plan.envp);
+  return errno;
+}
 
 }  // namespace
 
@@ -153,34 +149,48 @@ void raise_open_file_limit() {
   ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+// vfork, as glibc's posix_spawn does: the child borrows guardian's address space until
+// execve, so none of guardian's memory is copied or write-faulted page by page afterwards
+// (Boost.Process's fork launcher cost every run two copies of the page tables and the
+// faults that follow; its own vfork launcher re-creates the event loop's epoll in the child,
+// in guardian's memory). All signals are blocked across it, so no handler of guardian's
+// runs in the child; the parent waits, suspended, until the child has exec'ed or failed.
 Process launch(boost::asio::io_context& io, const LaunchSpec& spec, std::error_code& error) {
-  namespace bp = boost::process::v2;
-  ChildSetup setup{spec, ::getpid(), {}};
-  for (const auto& arg : spec.argv) setup.argv.push_back(arg.c_str());
-  setup.argv.push_back(nullptr);
+  std::vector<std::string> args = spec.argv;
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> environment = spec.environment;
+  std::vector<char*> envp;
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  const std::string program = spec.program.string();
+  const std::string working_dir = spec.working_dir.string();
 
-  std::vector<std::string> args(spec.argv.size() > 1 ? spec.argv.begin() + 1 : spec.argv.end(),
-                                spec.argv.end());
-  boost::system::error_code ec;
-  bp::process_environment environment(spec.environment);
-  auto launcher = bp::default_process_launcher();
-  // Boost closes everything above the highest descriptor of this list after our set-up:
-  // the inherited ones must stay.
-  for (std::size_t i = 0; i < g_inherited.fd_count; ++i) launcher.fd_whitelist.push_back(g_inherited.fds[i]);
-  auto start_dir = spec.working_dir.empty() ? std::filesystem::current_path() : spec.working_dir;
-  auto run = [&](auto&&... extra) {
-    return launcher(io.get_executor(), ec, boost::filesystem::path(spec.program.string()), args, environment,
-                    bp::process_start_dir(start_dir.string()), extra..., setup);
-  };
-  // Without redirections nothing is dup2'ed (a closed stdin must stay a non-error).
-  bool redirected = spec.stdin_fd >= 0 || spec.stdout_fd >= 0 || spec.stderr_fd >= 0;
-  Process child = redirected
-      ? run(bp::process_stdio{bp::detail::process_input_binding(spec.stdin_fd >= 0 ? spec.stdin_fd : STDIN_FILENO),
-                              bp::detail::process_output_binding(spec.stdout_fd >= 0 ? spec.stdout_fd : STDOUT_FILENO),
-                              bp::detail::process_error_binding(spec.stderr_fd >= 0 ? spec.stderr_fd : STDERR_FILENO)})
-      : run();
-  error = std::error_code(ec.value(), std::system_category());
-  return child;
+  sigset_t all, previous;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  const ChildPlan plan{spec,        ::getpid(),  program.c_str(), working_dir.empty() ? nullptr : working_dir.c_str(),
+                       argv.data(), envp.data(), g_inherited.captured ? &g_inherited.mask : &previous};
+  volatile int child_error = 0;  // written by the child before it exits; read once it has
+  const pid_t pid = ::vfork();
+  if (pid == 0) {
+    child_error = start_in_child(plan);
+    ::_exit(127);
+  }
+  const int vfork_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) {
+    error = std::error_code(vfork_error, std::system_category());
+    return Process(io.get_executor());
+  }
+  if (child_error != 0) {
+    ::waitpid(pid, nullptr, 0);
+    error = std::error_code(child_error, std::system_category());
+    return Process(io.get_executor());
+  }
+  error.clear();
+  return Process(io.get_executor(), pid);
 }
 
 }  // namespace guardian::process

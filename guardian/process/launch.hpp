@@ -1,6 +1,6 @@
 #pragma once
-// Starting a supervised command with Boost.Process v2 plus guardian's own pre-exec
-// steps: a new process group, the terminal's foreground, death with guardian
+// Starting a supervised command (vfork + execve; a Boost.Process v2 process handle) with
+// guardian's own pre-exec steps: a new process group, the terminal's foreground, death with guardian
 // (PR_SET_PDEATHSIG, checked against the race at start), placement under the
 // limiter (e.g. into its cgroup) before the first instruction of the command.
 #include <sys/types.h>
