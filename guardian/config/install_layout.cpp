@@ -2,6 +2,8 @@
 
 #include "guardian/build_paths.hpp"
 
+#include <unistd.h>
+
 #include <system_error>
 
 namespace guardian::config {
@@ -51,6 +53,13 @@ fs::path bundled_plugin_directory() {
     if (fs::is_directory(path, error)) return path;
   }
   return paths.front();
+}
+
+std::string sentinel_executable() {
+  const fs::path prefix = executable_prefix();
+  if (prefix.empty()) return {};
+  const fs::path program = prefix / GUARDIAN_LIBEXEC_INSTALL_RELATIVE_DIR / "guardian-sentinel";
+  return ::access(program.c_str(), X_OK) == 0 ? program.string() : std::string();
 }
 
 std::vector<fs::path> pytest_adapter_candidates() {

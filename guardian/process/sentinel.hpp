@@ -1,5 +1,5 @@
 #pragma once
-// A tiny process forked at start-up that outlives guardian for one purpose: if guardian
+// A tiny process started with the run that outlives guardian for one purpose: if guardian
 // dies without a goodbye (SIGKILL, a crash), it kills everything guardian supervised —
 // the process groups it was told about, the cgroups (cgroup.kill), and every process that
 // carries the run's environment marker (escapees) — then undoes what guardian changed in the
@@ -10,27 +10,17 @@
 #include <utility>
 #include <vector>
 
+#include "guardian/process/sentinel_duty.hpp"
 #include "guardian/process/unique_fd.hpp"
 
 namespace guardian::process {
 
-/// One step of what the sentinel undoes after killing a run's cgroups, so a SIGKILLed guardian
-/// leaves the hierarchy as it found it (its parent can take processes again).
-struct UndoStep {
-  enum class Kind {
-    remove_tree,  // rmdir `path` and every cgroup below it, bottom-up, retried while its processes die
-    write,        // write `value` to the file `path` (e.g. "-cpu -memory" to cgroup.subtree_control)
-    move_self,    // write the sentinel's own pid to the cgroup.procs file `path`
-  };
-  Kind kind = Kind::remove_tree;
-  std::string path;
-  std::string value;
-};
-
 class Sentinel {
  public:
-  /// Forks the sentinel. Call before any thread is started (it runs forked code only).
-  static Sentinel start(const std::string& marker_entry);
+  /// Starts the sentinel: `program` (guardian-sentinel, see config::sentinel_executable())
+  /// when given and startable, else a fork of guardian — so call it before any thread is
+  /// started (a fork runs on with only the forking thread).
+  static Sentinel start(const std::string& marker_entry, const std::string& program);
 
   Sentinel() = default;
   Sentinel(Sentinel&& other) noexcept : pid_(std::exchange(other.pid_, -1)), pipe_(std::move(other.pipe_)) {}

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "guardian/config/install_layout.hpp"
 #include "guardian/limits/limit_alerts.hpp"
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/process/command_lookup.hpp"
@@ -85,8 +86,8 @@ class Session {
     if (main_) main_->attach();
     if (!alerts_.journal_problem().empty())
       context_.log.warning("alerts", "journal.unavailable", alerts_.journal_problem());
-    // Before any thread exists: the sentinel is forked code.
-    sentinel_ = process::Sentinel::start(context_.marker_entry);
+    // Before any thread exists: without its own executable, the sentinel is forked code.
+    sentinel_ = process::Sentinel::start(context_.marker_entry, config::sentinel_executable());
     reaper_.own(sentinel_.pid());
     if (auto error = reaper_.start())
       context_.log.warning("supervisor", "subreaper.unavailable",

@@ -1,9 +1,12 @@
 // The command runs in its own process group, and nothing it started outlives the
 // run: not its group, not processes that double-forked or called setsid(), not
-// even when guardian itself is killed with SIGKILL.
+// even when guardian itself is killed with SIGKILL (whether its sentinel is the installed
+// guardian-sentinel executable or, for a guardian copied alone, a fork of guardian).
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -75,17 +78,51 @@ INSTANTIATE_TEST_SUITE_P(Modes, EscapeTest, ::testing::Values("setsid-escape", "
                                                                               : std::string("DoubleFork");
                          });
 
-TEST_F(GuardianTest, KillingGuardianWithSigkillTakesTheWholeRunDown) {
+// The executables of `pid`'s children, by file name, sorted.
+std::vector<std::string> children_executables(pid_t pid) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t child; children >> child;)
+      names.push_back(fs::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Whichever process does the sentinel's duty: the installed guardian-sentinel executable
+// (issue 17: started with posix_spawn, nothing of guardian copied), or — for a guardian
+// binary copied somewhere alone — a fork of guardian.
+class SentinelTest : public GuardianTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(SentinelTest, KillingGuardianWithSigkillTakesTheWholeRunDown) {
+  const bool installed = GetParam();
   // A process tree in the command's group and an escapee in its own session.
   const std::string target = target_bin();
   const std::string script = "'" + target + "' fork-tree 2 2 30 & '" + target + "' setsid-escape 30 & wait";
-  auto process = start({"run", "--", "/bin/sh", "-c", script});
+  SpawnOptions spawn = options({"run", "--", "/bin/sh", "-c", script});
+  if (!installed) {  // bin/guardian with no libexec/guardian/guardian-sentinel beside it
+    fs::create_directories(dir_ / "alone" / "bin");
+    const fs::path copy = dir_ / "alone" / "bin" / "guardian";
+    std::error_code ec;
+    fs::create_hard_link(guardian_bin(), copy, ec);
+    if (ec) fs::copy_file(guardian_bin(), copy);
+    spawn.program = copy.string();
+  }
+  auto process = std::make_unique<GuardianProcess>(spawn);
   ASSERT_TRUE(process->wait_for_stdout("tree 7", 10s)) << process->out();
   ASSERT_TRUE(process->wait_for_stdout("escapee ", 10s)) << process->out();
   const pid_t escapee = escapee_pid(process->out());
   ASSERT_TRUE(alive(escapee));
   // sh + 7 tree processes + setsid-escape + escapee, all visible by the marker.
   ASSERT_GE(processes_with_marker(marker_).size(), 10u);
+  const auto children = children_executables(process->pid());
+  const bool exec_sentinel = std::count(children.begin(), children.end(), "guardian-sentinel") == 1;
+  EXPECT_EQ(exec_sentinel, installed) << ::testing::PrintToString(children);
+  if (!installed) {
+    EXPECT_EQ(std::count(children.begin(), children.end(), "guardian"), 1) << "the forked sentinel";
+  }
 
   process->send_signal(SIGKILL);
   const RunResult result = process->wait(5s);
@@ -97,6 +134,11 @@ TEST_F(GuardianTest, KillingGuardianWithSigkillTakesTheWholeRunDown) {
   expect_no_orphans(marker_, 0ms);
   EXPECT_FALSE(alive(escapee)) << "the setsid escapee " << escapee << " survived guardian's death";
 }
+
+INSTANTIATE_TEST_SUITE_P(Sentinel, SentinelTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? std::string("Installed") : std::string("ForkedForAGuardianCopiedAlone");
+                         });
 
 }  // namespace
 }  // namespace guardian::testing

@@ -110,6 +110,8 @@ gpid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q ready $W/sigkill.out 2>/dev/null; do sleep 0.2; i=$((i + 1)); done
 part pids_before; cat $CG/guardian-$gpid/tree/main/cgroup.procs 2>/dev/null | tr '\n' ' '; echo
+part children_exe  # the sentinel is its own small executable, not a fork of guardian
+for c in $(cat /proc/$gpid/task/*/children); do basename "$(readlink /proc/$c/exe)"; done | sort | tr '\n' ' '; echo
 kill -9 $gpid
 wait $gpid 2>/dev/null
 i=0

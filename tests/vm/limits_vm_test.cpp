@@ -204,6 +204,7 @@ TEST_F(LimitsVm, FreezeKillThawEndsATreeThatIgnoresSigterm) {
 TEST_F(LimitsVm, WhenGuardianIsSigkilledTheSentinelKillsItsCgroupAndRemovesIt) {
   const auto& s = section("guardian_sigkill");
   EXPECT_FALSE(s.trimmed("pids_before").empty()) << "the command never ran\n" << s.part("pids_before");
+  EXPECT_NE(s.part("children_exe").find("guardian-sentinel"), std::string::npos) << s.part("children_exe");
   EXPECT_EQ(s.trimmed("escapee_alive"), "no");
   EXPECT_EQ(s.trimmed("leftover_cgroups"), "") << "the sentinel removes the run's cgroups";
   // What a guardian killed together with its sentinel left, the next run removes.

@@ -47,7 +47,12 @@ class SystemdVm : public ::testing::Test {
     fs::path payload = fs::temp_directory_path() / ("systemd-vm-payload." + std::to_string(::getpid()));
     fs::remove_all(payload);
     fs::create_directories(payload);
-    fs::copy_file(GUARDIAN_BIN, payload / "guardian");
+    // An install's layout: bin/guardian finds ../libexec/guardian/guardian-sentinel.
+    fs::create_directories(payload / "bin");
+    fs::create_directories(payload / "libexec" / "guardian");
+    fs::copy_file(GUARDIAN_BIN, payload / "bin" / "guardian");
+    fs::copy_file(GUARDIAN_SENTINEL_BIN, payload / "libexec" / "guardian" / "guardian-sentinel");
+    fs::create_symlink("bin/guardian", payload / "guardian");
     fs::copy_file(GUARDIAN_TARGET_BIN, payload / "guardian-target");
     fs::copy_file(SCENARIOS, payload / "scenarios.sh");
     std::ofstream(payload / "main") << "exec /bin/sh ./scenarios.sh /opt/guardian-test\n";

@@ -1,5 +1,6 @@
-// Runs one scenario script inside the bare cgroup v2 VM (tests/vm/bare/bare-vm) with guardian
-// and the test helper copied in (the helper also onto the VM's ext4 disk, /disk), and returns
+// Runs one scenario script inside the bare cgroup v2 VM (tests/vm/bare/bare-vm) with guardian,
+// its sentinel (at the same place, so guardian finds it beside itself) and the test helper
+// copied in (the helper also onto the VM's ext4 disk, /disk), and returns
 // everything it printed.
 #pragma once
 
@@ -18,7 +19,8 @@ inline constexpr const char* kUnshare = "/usr/bin/unshare";
 
 inline VmRun run_scenario_in_vm(const std::string& scenario, int timeout_seconds) {
   const std::string command = std::string(BARE_VM) + " --timeout " + std::to_string(timeout_seconds) +
-                              " --mem 512M --cpus 2 --copy " + GUARDIAN_BIN + " --copy " + GUARDIAN_TARGET_BIN +
+                              " --mem 512M --cpus 2 --copy " + GUARDIAN_BIN + " --copy " + GUARDIAN_SENTINEL_BIN +
+                              " --copy " + GUARDIAN_TARGET_BIN +
                               " --disk-copy " + GUARDIAN_TARGET_BIN + " --copy " + scenario + " --copy " + kUnshare +
                               " -- /bin/sh " + scenario + " " + GUARDIAN_BIN + " " + GUARDIAN_TARGET_BIN + " " +
                               kUnshare + " 2>&1";
