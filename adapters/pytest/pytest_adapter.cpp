@@ -43,7 +43,6 @@ void add_plugin_environment(std::vector<std::string>& environment, const fs::pat
 PytestAdapter::PytestAdapter(context::RunContext& context)
     : context_(context),
       socket_(context.io),
-      buffer_(256 * 1024),
       meter_("GUARDIAN_RUN_ID=" + context.run_id),
       failure_alerts_(context.alerts, "pytest"),
       live_(context, tracker_) {
@@ -131,9 +130,9 @@ void PytestAdapter::add_environment(std::vector<std::string>& environment) const
 }
 
 void PytestAdapter::receive() {
-  socket_.async_receive(boost::asio::buffer(buffer_), [this](const boost::system::error_code& error, std::size_t size) {
+  socket_.async_receive(boost::asio::buffer(buffer_.get(), kBufferSize), [this](const boost::system::error_code& error, std::size_t size) {
     if (error == boost::asio::error::operation_aborted || finished_) return;
-    if (!error) handle(std::string_view(buffer_.data(), size));
+    if (!error) handle(std::string_view(buffer_.get(), size));
     receive();
   });
 }
@@ -193,8 +192,8 @@ void PytestAdapter::finish() {
   boost::system::error_code error;
   socket_.non_blocking(true, error);
   while (!error) {
-    std::size_t size = socket_.receive(boost::asio::buffer(buffer_), 0, error);
-    if (!error) handle(std::string_view(buffer_.data(), size));
+    std::size_t size = socket_.receive(boost::asio::buffer(buffer_.get(), kBufferSize), 0, error);
+    if (!error) handle(std::string_view(buffer_.get(), size));
   }
   finished_ = true;
   failure_alerts_.finish(tracker_.failures());

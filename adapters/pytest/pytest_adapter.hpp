@@ -76,7 +76,10 @@ class PytestAdapter {
   context::RunContext& context_;
   std::filesystem::path socket_path_;
   boost::asio::local::datagram_protocol::socket socket_;
-  std::vector<char> buffer_;
+  // One datagram at a time, up to 256 KiB; not zero-filled (std::vector did, a page fault per
+  // 4 KiB at every run's start, pytest or not): the kernel writes only what a datagram holds.
+  static constexpr std::size_t kBufferSize = 256 * 1024;
+  std::unique_ptr<char[]> buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
   TestRunTracker tracker_;
   TestResourceMeter meter_;  // each test's CPU time and resident peak
   FailureAlerts failure_alerts_;
