@@ -3,7 +3,8 @@
 # prefix copied elsewhere and the original removed, then the source and build trees hidden
 # (a private mount namespace puts an empty tmpfs over each), so nothing compiled into the
 # binary can be found. The moved `guardian run -- python3 -m pytest` must load its pytest
-# plugin (exact counts in report.json) and `guardian plugins` must list all four plugins.
+# plugin (exact counts in report.json), `guardian plugins` must list all four plugins, and
+# its sentinel must be the moved libexec/guardian/guardian-sentinel.
 #   usage: relocated_install_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 source_dir=$(realpath "$1")
@@ -50,4 +51,10 @@ doc = json.load(open(sys.argv[1]))
 names = sorted(p["name"] for p in doc["plugins"] if p["path"].startswith(sys.argv[2]))
 assert names == ["jsonfile", "notify", "webhook", "websocket"], doc
 PY
-echo "relocated install: pytest counted 2 passed + 1 failed, four plugins listed"
+# The sentinel is the moved install's own guardian-sentinel, not a fork of guardian.
+in_namespace "$prefix/bin/guardian" run --quiet -- /bin/sh -c \
+  'for c in $(cat /proc/$PPID/task/*/children); do readlink /proc/$c/exe; done' >"$work/children" ||
+  fail "guardian run failed: $(cat "$work/children")"
+grep -qx "$prefix/libexec/guardian/guardian-sentinel" "$work/children" ||
+  fail "the sentinel is not the moved install's guardian-sentinel: $(cat "$work/children")"
+echo "relocated install: pytest counted 2 passed + 1 failed, four plugins listed, its own sentinel"
