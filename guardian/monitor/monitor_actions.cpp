@@ -56,7 +56,10 @@ void Monitor::act(const std::vector<ProtectorAction>& actions, SteadyTime now) {
       case ActionKind::terminate: {
         std::string error = actions_.terminate(
             action.pid, action.start_ticks, settings_.protector.kill_after, [this, who](pid_t pid, bool killed) {
-              std::string line = killed ? fmt::format("protector: {} ignored SIGTERM: SIGKILL sent", who)
+              // Still there after kill_after: it ignored SIGTERM, or is slow to exit (a reniced
+              // process on a busy machine), which this cannot tell apart.
+              std::string line = killed ? fmt::format("protector: {} still running {} after SIGTERM: SIGKILL sent", who,
+                                                      config::format_duration(settings_.protector.kill_after))
                                         : fmt::format("protector: {} ended after SIGTERM", who);
               run_.log.warning("monitor", killed ? "protector.killed" : "protector.ended", line,
                                {{"pid", pid}, {"killed", killed}});

@@ -132,7 +132,16 @@ void ProcessActions::finish(Pending* pending, bool killed) {
 }
 
 void ProcessActions::cancel() {
-  for (auto& pending : pending_) pending->timer.cancel();
+  for (auto& pending : pending_) {
+    pending->timer.cancel();
+    // The run is ending: a process that has already ended after its SIGTERM is said so now
+    // (its exit and the run's end can be seen in the same turn of the loop, the end first);
+    // one still running goes with the rest of the tree.
+    if (!pending->done && pidfd_exited(pending->pidfd)) {
+      pending->done = true;
+      if (pending->ended) pending->ended(pending->pid, false);
+    }
+  }
   pending_.clear();
 }
 
