@@ -2,7 +2,7 @@
 // ProcessWalker: the per-process view of the tree that the protector needs (and, when
 // asked, open files and IO for the snapshot), read from /proc only when the monitor
 // decides a walk is worth it: one stat read per process, plus the fd directory and the io
-// file when files and IO are wanted.
+// file when files and IO are wanted and the process ran since they were read.
 #include <functional>
 #include <map>
 #include <utility>
@@ -33,12 +33,29 @@ class ProcessWalker {
 
   const HostReader& host() const { return host_; }
   process::TreeMembership& members() { return members_; }
+  /// How many processes' open files and IO were answered from an earlier read (for tests).
+  std::uint64_t reused_files() const { return reused_files_; }
 
  private:
   process::TreeMembership members_;
   HostReader host_;
   IsRoot is_root_;
   std::map<std::pair<pid_t, std::uint64_t>, std::uint64_t> last_cpu_usec_;
+  // Open files and IO as last read, per process (pid, start time). A single-threaded
+  // process that has not run since (its schedstat run time has not moved) cannot have
+  // opened, closed, read or written anything: they are reused, at most kMaxFilesReuses
+  // times in a row, as ProcFileCache reuses its stat.
+  struct FilesAndIo {
+    std::uint64_t run_time_ns = 0;
+    std::uint64_t open_fds = 0;
+    std::optional<ProcIo> io;
+    unsigned reuses = 0;
+  };
+  FilesAndIo files_of(const process::ProcStat& st, const std::pair<pid_t, std::uint64_t>& key);
+  static constexpr unsigned kMaxFilesReuses = process::ProcFileCache::kMaxReuses;
+  std::map<std::pair<pid_t, std::uint64_t>, FilesAndIo> last_files_;
+  std::uint64_t reused_files_ = 0;
+
   std::optional<SteadyTime> last_walk_;
 };
 

@@ -55,7 +55,7 @@ void ProcFileCache::forget(std::unordered_map<pid_t, Entry>::iterator it) {
 }
 
 void ProcFileCache::begin_walk() {
-  for (auto& [pid, entry] : entries_) entry.seen = false;
+  for (auto& [pid, entry] : entries_) entry.seen = entry.stat_reused = false;
 }
 
 void ProcFileCache::end_walk() {
@@ -94,6 +94,7 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
   // Whether the stat read last time still holds: only for a single-threaded process (the
   // schedstat is one thread's) that was not busy then (a busy one will have run again, so
   // the schedstat would only add a read), and not too many times in a row.
+  entry->stat_reused = false;
   std::optional<std::uint64_t> run_time_now;
   const bool may_reuse = entry->last_stat && entry->last_stat->threads == 1 && !entry->busy;
   if (may_reuse) {
@@ -101,6 +102,7 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
     if (run_time_now && run_time_now == entry->run_time_at_last_stat && entry->reuses < kMaxReuses) {
       ++entry->reuses;
       ++reused_stats_;
+      entry->stat_reused = true;
       return entry->last_stat;
     }
   }
@@ -132,19 +134,34 @@ std::optional<ProcStat> ProcFileCache::stat(pid_t pid) {
   return st;
 }
 
-void ProcFileCache::append_children(pid_t pid, long threads, std::vector<pid_t>& out) {
-  // Always read: a list can shrink while its process sleeps (a child it never waits for is
-  // reaped by the kernel), and a stale pid may since belong to someone else.
+bool ProcFileCache::append_children(pid_t pid, long threads, std::vector<pid_t>& out, bool may_remember) {
   if (threads != 1) {  // each thread has its own list
     const auto every_thread = proc_.children(pid);
     out.insert(out.end(), every_thread.begin(), every_thread.end());
-    return;
+    return false;
   }
   auto it = entries_.find(pid);
-  UniqueFd uncached;
-  UniqueFd& fd = it != entries_.end() && it->second.stat_fd ? it->second.children_fd : uncached;
-  if (!fd) fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
-  if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
+  Entry* entry = it != entries_.end() && it->second.stat_fd ? &it->second : nullptr;
+  if (entry == nullptr) {  // beyond the cap: read and closed at once
+    UniqueFd fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
+    if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
+    return false;
+  }
+  // Its stat was reused: it has not run since the list was read (the list is read after the
+  // stat, and the stat after the schedstat that reuse compares with).
+  if (may_remember && entry->stat_reused && entry->last_children) {
+    ++reused_children_lists_;
+    out.insert(out.end(), entry->last_children->begin(), entry->last_children->end());
+    return true;
+  }
+  entry->last_children.reset();
+  if (!entry->children_fd) entry->children_fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
+  auto text = read_from_start(entry->children_fd, buffer_, overflow_);
+  if (!text) return false;
+  const std::size_t first = out.size();
+  append_pid_list(*text, out);
+  entry->last_children.emplace(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  return false;
 }
 
 void ProcFileCache::append_children_of_every_thread(pid_t pid, std::vector<pid_t>& out) {

@@ -13,6 +13,15 @@
 // the same, so memory the kernel reclaimed from a sleeping process shows within a few samples.
 // Fields another process can change while it sleeps (its nice value, its process group) can
 // be as old: whatever signals or renices reads afresh (TreeMembership::live_members).
+//
+// The same holds for a children list: it grows only when its process forks, which it cannot
+// do without running, so the list of a process whose stat was reused is the one read before.
+// It can shrink while the process sleeps (a child it never waits for is reaped by the kernel)
+// and a pid in it may since belong to someone else: a reused list is returned as such, and
+// the caller keeps only the children whose stat still names the parent. One more way a list
+// grows without its process running: a subreaper adopts the orphans of a descendant that
+// ended. So a walk that meets a process that ended walks again with every list read afresh
+// (TreeMembership::walk).
 #include <dirent.h>
 #include <sys/types.h>
 
@@ -51,7 +60,10 @@ class ProcFileCache {
 
   std::optional<ProcStat> stat(pid_t pid);
   /// Appends the direct children of `pid`, whose stat (just read) says it has `threads` threads.
-  void append_children(pid_t pid, long threads, std::vector<pid_t>& out);
+  /// Returns whether they are the list read before (`pid` has not run since; only when
+  /// `may_remember`): then some may be gone, or be other processes by now, and the caller
+  /// checks each child's parent.
+  bool append_children(pid_t pid, long threads, std::vector<pid_t>& out, bool may_remember = true);
   /// Direct children of `pid`, whose stat (just read) says it has `threads` threads.
   std::vector<pid_t> children(pid_t pid, long threads);
   /// Appends the children of every thread of `pid`, a multi-threaded parent walked on every
@@ -61,6 +73,13 @@ class ProcFileCache {
   std::size_t cached_processes() const { return entries_.size(); }
   /// How many stat reads were answered from a stat read before (for tests and benchmarks).
   std::uint64_t reused_stats() const { return reused_stats_; }
+  /// Whether this walk's stat of `pid` was the one read before (it has not run since).
+  bool stat_reused(pid_t pid) const {
+    auto it = entries_.find(pid);
+    return it != entries_.end() && it->second.stat_reused;
+  }
+  /// How many children lists were answered from the list read before.
+  std::uint64_t reused_children_lists() const { return reused_children_lists_; }
 
  private:
   struct Entry {
@@ -70,6 +89,8 @@ class ProcFileCache {
     std::optional<ProcStat> last_stat;
     std::optional<std::uint64_t> run_time_at_last_stat;  // ns, from schedstat read just before it
     unsigned reuses = 0;
+    bool stat_reused = false;  // by this walk: the process has not run since last_children
+    std::optional<std::vector<pid_t>> last_children;  // of a single-threaded process
     bool busy = false;  // its CPU time moved between the last two stat reads
     bool seen = false;
   };
@@ -91,6 +112,7 @@ class ProcFileCache {
   std::unordered_map<pid_t, Entry> entries_;
   ThreadedParent parent_;
   std::uint64_t reused_stats_ = 0;
+  std::uint64_t reused_children_lists_ = 0;
   char buffer_[4096];
   std::string overflow_;  // a children list longer than buffer_
 };

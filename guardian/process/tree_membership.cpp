@@ -30,6 +30,16 @@ bool TreeMembership::is_helper(pid_t pid) const {
 }
 
 std::vector<ProcStat> TreeMembership::walk(ProcFileCache* cache) const {
+  WalkFindings findings;
+  auto out = walk_once(cache, true, findings);
+  // A process that ended may have left orphans to a single-threaded subreaper in the tree
+  // whose remembered list predates them: walk again with every list read afresh.
+  if (findings.used_remembered_lists && findings.met_an_ended_process) out = walk_once(cache, false, findings);
+  return out;
+}
+
+std::vector<ProcStat> TreeMembership::walk_once(ProcFileCache* cache, bool may_remember, WalkFindings& findings) const {
+  findings = {};
   auto is_excluded = [this](pid_t pid) {
     return std::find(excluded_.begin(), excluded_.end(), pid) != excluded_.end() || is_helper(pid);
   };
@@ -38,24 +48,39 @@ std::vector<ProcStat> TreeMembership::walk(ProcFileCache* cache) const {
   std::vector<pid_t> supervisor_children;
   if (cache) cache->append_children_of_every_thread(supervisor_pid_, supervisor_children);
   else supervisor_children = proc_.children(supervisor_pid_);
-  std::vector<pid_t> members;  // breadth first: members[next] is the next to visit
+  // Breadth first: members[next] is the next to visit. A member found in a children list
+  // the cache remembered carries the parent its stat must still name (0: no check).
+  struct Member {
+    pid_t pid;
+    pid_t remembered_parent;
+  };
+  std::vector<Member> members;
   for (pid_t child : supervisor_children) {
     if (is_excluded(child)) continue;
     if (child == root_ || claim_unmarked_ || proc_.environment_contains(child, marker_entry_))
-      members.push_back(child);
+      members.push_back({child, 0});
   }
   std::vector<ProcStat> out;
   out.reserve(members.size());
   std::vector<pid_t> children;
   for (std::size_t next = 0; next < members.size(); ++next) {
-    const pid_t pid = members[next];
+    const auto [pid, remembered_parent] = members[next];
     auto st = cache ? cache->stat(pid) : proc_.stat(pid);
+    // Ended since the last walk (a zombie that has not run since is not news: its orphans
+    // were adopted before it became one, and the walk that first met it saw them).
+    if (!st || (!st->alive() && !(cache && cache->stat_reused(pid)))) findings.met_an_ended_process = true;
+    // Gone since its parent's list was read, or its pid is someone else's now. (A reused
+    // stat is the same process's, read through its own descriptors; its parent field may be
+    // older than an adoption, so it is not compared.)
+    if (remembered_parent != 0 && (!st || (!cache->stat_reused(pid) && st->ppid != remembered_parent))) continue;
     if (st && st->alive()) out.push_back(*st);
     children.clear();
-    if (cache && st) cache->append_children(pid, st->threads, children);
+    bool remembered = false;
+    if (cache && st) remembered = cache->append_children(pid, st->threads, children, may_remember);
     else children = proc_.children(pid);
+    findings.used_remembered_lists |= remembered;
     for (pid_t child : children)
-      if (!is_excluded(child)) members.push_back(child);
+      if (!is_excluded(child)) members.push_back({child, remembered ? pid : 0});
   }
   return out;
 }

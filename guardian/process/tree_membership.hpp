@@ -61,6 +61,11 @@ class TreeMembership {
     ProcFileCache files;
   };
   std::vector<ProcStat> walk(ProcFileCache* cache) const;
+  struct WalkFindings {
+    bool used_remembered_lists = false;
+    bool met_an_ended_process = false;  // a zombie, or a pid gone since its parent's list
+  };
+  std::vector<ProcStat> walk_once(ProcFileCache* cache, bool may_remember, WalkFindings& findings) const;
   std::shared_ptr<Cache> cache_;
 };
 

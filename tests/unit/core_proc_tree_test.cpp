@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -393,4 +394,124 @@ TEST(TreeMembership, CachedSamplesFindTheSameMembersAsAFreshWalk) {
   ::kill(-child, SIGKILL);
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
+}
+
+namespace {
+
+// A parent blocked reading a pipe, in its own group; each byte written wakes it to fork one
+// more child that sleeps until killed.
+struct ForkingSleeper {
+  pid_t pid = -1;
+  int wake = -1;
+  ForkingSleeper() {
+    int fds[2];
+    if (::pipe(fds) != 0) std::abort();
+    pid = ::fork();
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      ::close(fds[1]);
+      char byte;
+      while (::read(fds[0], &byte, 1) == 1)
+        if (::fork() == 0) {
+          ::pause();
+          ::_exit(0);
+        }
+      ::pause();
+      ::_exit(0);
+    }
+    ::setpgid(pid, pid);
+    ::close(fds[0]);
+    wake = fds[1];
+  }
+  ~ForkingSleeper() {
+    ::close(wake);
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+std::vector<pid_t> walk_children(ProcFileCache& cache, pid_t pid) {
+  cache.begin_walk();
+  auto st = cache.stat(pid);
+  std::vector<pid_t> out;
+  if (st) cache.append_children(pid, st->threads, out);
+  cache.end_walk();
+  return out;
+}
+
+}  // namespace
+
+TEST(ProcFileCache, ASleepingParentsChildrenListIsTheOneReadBeforeUntilItRuns) {
+  ProcFs proc;
+  ForkingSleeper parent;
+  ASSERT_EQ(::write(parent.wake, "x", 1), 1);
+  wait_for_children_listed(proc, parent.pid);
+  ::usleep(50000);  // let it block in read() again
+  ProcFileCache cache(proc);
+  for (int walk = 0; walk < 4; ++walk) EXPECT_EQ(walk_children(cache, parent.pid), proc.children(parent.pid));
+  EXPECT_GE(cache.reused_children_lists(), 2u) << "it did not run: its list cannot have grown";
+
+  // It wakes and forks a second child: the next walk reads the list again and sees it.
+  ASSERT_EQ(::write(parent.wake, "x", 1), 1);
+  for (int i = 0; i < 500 && proc.children(parent.pid).size() < 2; ++i) ::usleep(2000);
+  ASSERT_EQ(proc.children(parent.pid).size(), 2u);
+  const std::uint64_t reused_before = cache.reused_children_lists();
+  EXPECT_EQ(walk_children(cache, parent.pid), proc.children(parent.pid));
+  EXPECT_EQ(cache.reused_children_lists(), reused_before);
+}
+
+TEST(TreeMembership, AnOrphanAdoptedByASleepingSubreaperIsStillAMember) {
+  // subreaper (sleeps, never runs again) → middle (waits on a pipe, then exits) → orphan.
+  // When the middle process ends, the orphan joins the subreaper's children list although
+  // the subreaper did not run: a remembered list would miss it.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t subreaper = ::fork();
+  if (subreaper == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (::fork() == 0) {
+      ::close(fds[1]);
+      if (::fork() == 0) {
+        ::pause();
+        ::_exit(0);
+      }
+      char byte;
+      (void)::read(fds[0], &byte, 1);
+      ::_exit(0);
+    }
+    ::pause();  // the middle one's SIGCHLD is ignored by default: it does not wake this
+    ::_exit(0);
+  }
+  ::setpgid(subreaper, subreaper);
+  ::close(fds[0]);
+  struct KillGroup {
+    pid_t leader;
+    ~KillGroup() {
+      ::kill(-leader, SIGKILL);
+      ::waitpid(leader, nullptr, 0);
+    }
+  } kill_group{subreaper};
+  ProcFs proc;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (proc.descendants(subreaper).size() < 2 && std::chrono::steady_clock::now() < deadline) ::usleep(2000);
+  ASSERT_EQ(proc.descendants(subreaper).size(), 2u);
+  ::usleep(50000);  // all three asleep
+  TreeMembership membership(proc, ::getpid(), "GUARDIAN_TEST_MARKER=none");
+  membership.set_root(subreaper);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(membership.live_member_stats().size(), 3u);
+
+  const pid_t middle = proc.children(subreaper).at(0);
+  const pid_t orphan = proc.children(middle).at(0);
+  ASSERT_EQ(::write(fds[1], "x", 1), 1);  // the middle one ends; nobody reaps it
+  while (proc.stat(middle)->state != 'Z' && std::chrono::steady_clock::now() < deadline) ::usleep(2000);
+  ASSERT_EQ(proc.stat(orphan)->ppid, subreaper) << "the orphan was not adopted by the subreaper";
+  ASSERT_EQ(proc.stat(subreaper)->state, 'S');
+  for (int i = 0; i < 3; ++i) {
+    std::vector<pid_t> sampled;
+    for (const auto& st : membership.live_member_stats()) sampled.push_back(st.pid);
+    std::sort(sampled.begin(), sampled.end());
+    EXPECT_EQ(sampled, (std::vector<pid_t>{std::min(subreaper, orphan), std::max(subreaper, orphan)})) << "walk " << i;
+  }
+  ::close(fds[1]);
 }
