@@ -55,7 +55,7 @@ void ProcFileCache::forget(std::unordered_map<pid_t, Entry>::iterator it) {
 }
 
 void ProcFileCache::begin_walk() {
-  for (auto& [pid, entry] : entries_) entry.seen = entry.stat_reused = false;
+  for (auto& [pid, entry] : entries_) entry.seen = false;
 }
 
 void ProcFileCache::end_walk() {
@@ -141,26 +141,24 @@ bool ProcFileCache::append_children(pid_t pid, long threads, std::vector<pid_t>&
     return false;
   }
   auto it = entries_.find(pid);
-  Entry* entry = it != entries_.end() && it->second.stat_fd ? &it->second : nullptr;
-  if (entry == nullptr) {  // beyond the cap: read and closed at once
-    UniqueFd fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
-    if (auto text = read_from_start(fd, buffer_, overflow_)) append_pid_list(*text, out);
-    return false;
-  }
+  Entry* entry = it != entries_.end() && it->second.stat_fd ? &it->second : nullptr;  // none: beyond the cap
   // Its stat was reused: it has not run since the list was read (the list is read after the
   // stat, and the stat after the schedstat that reuse compares with).
-  if (may_remember && entry->stat_reused && entry->last_children) {
+  if (entry && may_remember && entry->stat_reused && entry->last_children) {
     ++reused_children_lists_;
     out.insert(out.end(), entry->last_children->begin(), entry->last_children->end());
     return true;
   }
-  entry->last_children.reset();
-  if (!entry->children_fd) entry->children_fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
-  auto text = read_from_start(entry->children_fd, buffer_, overflow_);
-  if (!text) return false;
+  UniqueFd uncached;  // beyond the cap: read and closed at once
+  UniqueFd& fd = entry ? entry->children_fd : uncached;
+  if (!fd) fd = open_pid_file(proc_, pid, "task/" + std::to_string(pid) + "/children");
+  auto text = read_from_start(fd, buffer_, overflow_);
   const std::size_t first = out.size();
-  append_pid_list(*text, out);
-  entry->last_children.emplace(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  if (text) append_pid_list(*text, out);
+  if (entry) {
+    entry->last_children.reset();
+    if (text) entry->last_children.emplace(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+  }
   return false;
 }
 

@@ -89,7 +89,7 @@ class ProcFileCache {
     std::optional<ProcStat> last_stat;
     std::optional<std::uint64_t> run_time_at_last_stat;  // ns, from schedstat read just before it
     unsigned reuses = 0;
-    bool stat_reused = false;  // by this walk: the process has not run since last_children
+    bool stat_reused = false;  // by the last stat(): it has not run since last_children was read
     std::optional<std::vector<pid_t>> last_children;  // of a single-threaded process
     bool busy = false;  // its CPU time moved between the last two stat reads
     bool seen = false;

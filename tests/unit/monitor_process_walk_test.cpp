@@ -9,48 +9,33 @@
 
 #include <gtest/gtest.h>
 
+#include "child_processes.hpp"
 #include "guardian/monitor/process_walk.hpp"
 
 namespace guardian::monitor {
 namespace {
 
-// A child blocked reading a pipe; each byte written wakes it to open 10 more descriptors,
-// then it blocks again. (Its open descriptors witness the reuse; its IO, reused under the
-// same rule, counts storage bytes, which a test cannot cause reliably on every filesystem.)
-struct OpeningSleeper {
-  pid_t pid = -1;
-  int wake = -1;
-  OpeningSleeper() {
-    int fds[2];
-    if (::pipe(fds) != 0) std::abort();
-    pid = ::fork();
-    if (pid == 0) {
-      ::close(fds[1]);
-      char byte;
-      while (::read(fds[0], &byte, 1) == 1)
-        for (int i = 0; i < 10; ++i) (void)!::open("/dev/zero", O_RDONLY);
-      ::_exit(0);
-    }
-    ::close(fds[0]);
-    wake = fds[1];
-  }
-  ~OpeningSleeper() {
-    ::close(wake);
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-};
+using guardian::testing::WakeableChild;
+
+// A child that opens 10 more descriptors each time it is woken. (Its open descriptors witness
+// the reuse; its IO, reused under the same rule, counts storage bytes, which a test cannot
+// cause reliably on every filesystem.)
+WakeableChild opening_sleeper() {
+  return WakeableChild([] {
+    for (int i = 0; i < 10; ++i) (void)!::open("/dev/zero", O_RDONLY);
+  });
+}
 
 std::uint64_t fds_now(const HostReader& host, pid_t pid) { return host.open_fds(pid).value_or(0); }
 
 TEST(ProcessWalker, ASleepingProcessesFilesAndIoAreReusedUntilItRuns) {
-  OpeningSleeper sleeper;
+  WakeableChild sleeper = opening_sleeper();
   ::usleep(50000);  // let it block in read()
   process::TreeMembership members(process::ProcFs(), ::getpid(), "GUARDIAN_TEST_MARKER=none");
-  members.set_root(sleeper.pid);
+  members.set_root(sleeper.pid());
   ProcessWalker walker(members);
   const HostReader& host = walker.host();
-  const std::uint64_t fds_at_start = fds_now(host, sleeper.pid);
+  const std::uint64_t fds_at_start = fds_now(host, sleeper.pid());
   ASSERT_GT(fds_at_start, 0u);
 
   auto now = SteadyTime{};
@@ -65,9 +50,9 @@ TEST(ProcessWalker, ASleepingProcessesFilesAndIoAreReusedUntilItRuns) {
 
   // It wakes and opens 10 descriptors: the next walk reads them again.
   const std::uint64_t reused_before = walker.reused_files();
-  ASSERT_EQ(::write(sleeper.wake, "x", 1), 1);
-  for (int i = 0; i < 500 && fds_now(host, sleeper.pid) < fds_at_start + 10; ++i) ::usleep(2000);
-  ASSERT_EQ(fds_now(host, sleeper.pid), fds_at_start + 10);
+  ASSERT_TRUE(sleeper.wake());
+  for (int i = 0; i < 500 && fds_now(host, sleeper.pid()) < fds_at_start + 10; ++i) ::usleep(2000);
+  ASSERT_EQ(fds_now(host, sleeper.pid()), fds_at_start + 10);
   ::usleep(50000);  // asleep again
   now += std::chrono::seconds(1);
   walk = walker.walk(now, 1.0, 1u << 30, true);
