@@ -12,6 +12,26 @@
 #include "guardian/process/launch.hpp"
 
 namespace guardian::cli {
+namespace {
+
+using AddSubcommand = Subcommand (*)(CLI::App&, GlobalOptions&);
+
+// The subcommand the command line names: its first word that is neither an option nor the
+// value of the one global option that takes one (--config PATH); nothing after "--".
+std::optional<std::string_view> named_subcommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i];
+    if (word == "--") return std::nullopt;
+    if (word == "--config") {
+      ++i;
+      continue;
+    }
+    if (!word.starts_with("-")) return word;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // The plugin host role (plugins/plugin_host_process.hpp): first, before anything of the
@@ -30,16 +50,23 @@ int main(int argc, char** argv) {
   app.add_option("--config", global.config_path, "Read settings from this TOML file instead of ./guardian.toml")
       ->option_text("PATH");
 
-  // Every subcommand, once. Each lives in its own <name>_command.cpp.
-  std::vector<Subcommand> subcommands = {
-      add_run_command(app, global),
-      add_config_command(app, global),
-      add_doctor_command(app, global),
-      add_serve_command(app, global),
-      add_plugins_command(app, global),
-      add_runs_command(app, global),
-      add_generate_command(app, global),
+  // Every subcommand, once. Each lives in its own <name>_command.cpp. Building one costs:
+  // run, serve, config and doctor each add the whole settings schema as flags, and CLI11
+  // checks every new option against the ones before it, so building all of them was most
+  // of a `guardian run`'s own instructions before the command started (issue 17). A command
+  // line that names one subcommand gets only that one; anything else (no subcommand,
+  // --help, a misspelt name) gets all, so help and "did you mean" are unchanged.
+  const std::vector<std::pair<std::string_view, AddSubcommand>> every_subcommand = {
+      {"run", add_run_command},         {"config", add_config_command}, {"doctor", add_doctor_command},
+      {"serve", add_serve_command},     {"plugins", add_plugins_command}, {"runs", add_runs_command},
+      {"__generate", add_generate_command},  // prints the man page and completions: it reads them all
   };
+  const std::optional<std::string_view> named = named_subcommand(argc, argv);
+  std::vector<Subcommand> subcommands;
+  for (const auto& [name, add] : every_subcommand)
+    if (!named || *named == name || *named == "__generate") subcommands.push_back(add(app, global));
+  if (subcommands.empty())  // a word that is no subcommand: all of them, for CLI11's error
+    for (const auto& [name, add] : every_subcommand) subcommands.push_back(add(app, global));
 
   // The command after "--" is never parsed as guardian's options (CLI11 would hand "--"
   // back to the parent app); without "--", prefix_command stops at the command's first word.

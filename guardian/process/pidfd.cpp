@@ -16,6 +16,12 @@ UniqueFd open_pidfd(pid_t pid, std::error_code& error) {
   return UniqueFd{fd};
 }
 
+std::error_code pidfd_support() {
+  std::error_code error;
+  const UniqueFd own = open_pidfd(::getpid(), error);
+  return error;
+}
+
 std::error_code send_signal(const UniqueFd& pidfd, int signo) {
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signo, nullptr, 0) != 0)
     return {errno, std::system_category()};

@@ -11,6 +11,10 @@ namespace guardian::process {
 
 /// pidfd_open(2); an empty fd with `error` set (ESRCH: already gone).
 UniqueFd open_pidfd(pid_t pid, std::error_code& error);
+/// Whether this system lets guardian open pidfds at all: empty, or pidfd_open's error
+/// (ENOSYS: Linux older than 5.3; EPERM: a seccomp profile that blocks it, as Docker's
+/// default did before 20.10). Checked once before a run starts anything.
+std::error_code pidfd_support();
 /// pidfd_send_signal(2). ESRCH means the process has already exited.
 std::error_code send_signal(const UniqueFd& pidfd, int signo);
 

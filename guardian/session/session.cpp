@@ -16,6 +16,7 @@
 #include "guardian/monitor/monitor.hpp"
 #include "guardian/process/command_lookup.hpp"
 #include "guardian/process/orphan_reaper.hpp"
+#include "guardian/process/pidfd.hpp"
 #include "guardian/process/sentinel.hpp"
 #include "guardian/report/console.hpp"
 #include "guardian/report/event_log.hpp"
@@ -314,6 +315,16 @@ int run_session(const config::Config& config, const context::RunOptions& options
   (void)monitor::MonitorSettings::from_config(config, options.mode, options.working_dir);
   (void)RunPlugins::host_user(config);  // an unknown plugins.user, likewise
   report::Console console(options.quiet);
+  // Every signal guardian sends goes through a pidfd, so a reused pid is never hit: without
+  // them it cannot supervise safely, and says so before anything exists.
+  if (const std::error_code refused = process::pidfd_support()) {
+    console.error(fmt::format(
+        "this system refuses pidfd_open ({}), which guardian needs to signal processes safely: use Linux 5.3 "
+        "or later and, in a container, a seccomp profile that allows pidfd_open (Docker 20.10 or later, or "
+        "--security-opt seccomp=<a profile that lists it>). Nothing was started.",
+        refused.message()));
+    return exit_code::guardian_failed;
+  }
   report::RunReport report;
   report.command = std::move(report_command);
   report.mode = options.mode;

@@ -102,6 +102,39 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"MissingConfigFile", {"--config", "@MISSING@"}, true}),
     [](const ::testing::TestParamInfo<UsageCase>& param_info) { return std::string(param_info.param.name); });
 
+// A kernel older than 5.3 answers pidfd_open with ENOSYS; Docker's default seccomp profile
+// before 20.10 answered EPERM. guardian signals only through pidfds: it must refuse to start,
+// with one line that says what to change, not abort halfway (it died of an uncaught
+// exception in Boost.Process, leaving a run directory, after starting the sentinel).
+class NoPidfdTest : public GuardianTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(NoPidfdTest, RunRefusesToStartAndSaysWhatToChange) {
+  SpawnOptions spawn = options({"deny-syscall", "pidfd_open", GetParam(), guardian_bin(), "run", "--quiet", "--",
+                                target_bin(), "print-args", "started"});
+  spawn.program = target_bin();
+  GuardianProcess process(spawn);
+  const RunResult result = process.wait(20s);
+  ASSERT_EQ(result.exit_code, 125) << result.describe();
+  EXPECT_EQ(result.out.find("started"), std::string::npos) << "the command ran:\n" << result.describe();
+  expect_one_error_line_mentioning(result, "pidfd_open");
+  EXPECT_NE(result.err.find("Linux 5.3"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("Nothing was started"), std::string::npos) << result.err;
+  EXPECT_FALSE(fs::exists(dir_ / ".guardian")) << "a run directory was created for a run that never started";
+}
+
+TEST_P(NoPidfdTest, ServeRefusesToStartLikewise) {
+  SpawnOptions spawn = options({"deny-syscall", "pidfd_open", GetParam(), guardian_bin(), "serve", "--quiet",
+                                "--health", "http://127.0.0.1:1/health", "--", target_bin(), "serve-http", "0"});
+  spawn.program = target_bin();
+  GuardianProcess process(spawn);
+  const RunResult result = process.wait(20s);
+  ASSERT_EQ(result.exit_code, 125) << result.describe();
+  expect_one_error_line_mentioning(result, "pidfd_open");
+  EXPECT_FALSE(fs::exists(dir_ / ".guardian")) << "a run directory was created for a serve that never started";
+}
+
+INSTANTIATE_TEST_SUITE_P(Refusals, NoPidfdTest, ::testing::Values("EPERM", "ENOSYS"));
+
 TEST_F(GuardianTest, UnknownGuardianSubcommandExits125) {
   const RunResult result = run({"frobnicate"});
   EXPECT_EQ(result.exit_code, 125) << result.describe();

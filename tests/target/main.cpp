@@ -59,6 +59,10 @@ Usage errors exit 2.
                               and a thread burning a core for 30 s, else 404; --hang reads
                               requests and never answers; ends after --max-seconds
                               (default 600)
+  deny-syscall CALL ERRNO PROGRAM [ARGS...]
+                              run PROGRAM under a seccomp filter that fails CALL
+                              (pidfd_open, pidfd_send_signal, clone3) with ERRNO
+                              (EPERM, ENOSYS), as an old container profile or kernel does
   help                        print this text
 )";
 
@@ -85,6 +89,7 @@ constexpr Mode kModes[] = {
     {"print-pgid", mode_print_pgid},
     {"print-cgroup", mode_print_cgroup},
     {"serve-http", mode_serve_http},
+    {"deny-syscall", mode_deny_syscall},
 };
 
 }  // namespace

@@ -36,6 +36,9 @@ int mode_wait_signal(Args args);
 // serve_http.cpp: a tiny HTTP/1.1 server for health-probe tests.
 int mode_serve_http(Args args);
 
+// modes_sandbox.cpp: a program run under a seccomp filter that fails one system call.
+int mode_deny_syscall(Args args);
+
 // Checks that args has between min and max entries, else usage_error naming the mode.
 void expect_arg_count(std::string_view mode, Args args, size_t min, size_t max);
 
