@@ -1,9 +1,11 @@
 # The C++ libraries guardian's core uses, and how they are linked: chosen here, in one place.
 #
 # With GUARDIAN_STATIC_CXX (the default), the guardian executable maps no C++ shared library:
-# libstdc++ and libgcc are linked in (-static-libstdc++ -static-libgcc), fmt and toml++ are
-# compiled in (their header-only modes), Boost.Filesystem and pugixml come from their static
-# archives. Every `guardian run` starts by loading the executable, and the dynamic linker's
+# libstdc++ and libgcc are linked in (-static-libstdc++ -static-libgcc), fmt is compiled once
+# into the project (cmake/fmt_compiled_once.cpp), toml++ in its header-only mode (three files
+# include it), Boost.Filesystem and pugixml come from their static archives; and its relative
+# relocations are packed (-z pack-relative-relocs, glibc 2.36: Debian 12), so the dynamic
+# linker reads 1 KiB of them instead of 140 KiB. Every `guardian run` starts by loading the executable, and the dynamic linker's
 # work for five C++ libraries (mapping them, ~2,700 relocations, symbol lookups through
 # libstdc++'s tables) was a third of a short run's start-up (BENCHMARKS.md, "Start-up",
 # issue 17). glibc stays shared: the plugin host dlopen()s plugins, and NSS needs it.
@@ -12,8 +14,8 @@
 # own copy of libstdc++ is private to it, and cross into it only through plugin.h's C ABI.
 #
 # The targets to link: guardian::fmt, guardian::toml, guardian::pugixml; Boost::filesystem.
-# guardian_link_cxx_runtime_statically(<target>) for executables that link no C++ shared
-# library themselves (tests link GoogleTest's, so they keep the shared runtime).
+# guardian_link_for_fast_start(<target>) for executables that link no C++ shared library
+# themselves (tests link GoogleTest's, so they keep the shared runtime).
 option(GUARDIAN_STATIC_CXX
   "Link the C++ runtime and C++ libraries into the guardian executable (faster start-up)" ON)
 if(GUARDIAN_SANITIZE)
@@ -39,7 +41,11 @@ add_library(guardian_pugixml INTERFACE)
 add_library(guardian::pugixml ALIAS guardian_pugixml)
 
 if(GUARDIAN_STATIC_CXX)
-  target_link_libraries(guardian_fmt INTERFACE fmt::fmt-header-only)
+  # fmt compiled once, in guardian_fmt_compiled (cmake/fmt_compiled_once.cpp).
+  add_library(guardian_fmt_compiled STATIC ${CMAKE_CURRENT_LIST_DIR}/fmt_compiled_once.cpp)
+  target_include_directories(guardian_fmt_compiled SYSTEM PUBLIC
+    $<TARGET_PROPERTY:fmt::fmt,INTERFACE_INCLUDE_DIRECTORIES>)
+  target_link_libraries(guardian_fmt INTERFACE guardian_fmt_compiled)
   # toml++ is a header-only library that Debian also ships compiled; its headers alone.
   find_path(GUARDIAN_TOMLPLUSPLUS_INCLUDE toml++/toml.h REQUIRED)
   target_include_directories(guardian_toml SYSTEM INTERFACE ${GUARDIAN_TOMLPLUSPLUS_INCLUDE})
@@ -52,8 +58,13 @@ else()
   target_link_libraries(guardian_pugixml INTERFACE pugixml::shared)
 endif()
 
-function(guardian_link_cxx_runtime_statically target)
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" GUARDIAN_LINKER_PACKS_RELOCS)
+function(guardian_link_for_fast_start target)
   if(GUARDIAN_STATIC_CXX)
     target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
+    if(GUARDIAN_LINKER_PACKS_RELOCS)
+      target_link_options(${target} PRIVATE -Wl,-z,pack-relative-relocs)
+    endif()
   endif()
 endfunction()

@@ -45,8 +45,13 @@ deb="$work/pkg/guardian_${version}_$(dpkg --print-architecture).deb"
 [ -f "$deb" ] || fail "no $(basename "$deb") in $(ls "$work/pkg")"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for library in libboost-filesystem libfmt libtomlplusplus libpugixml libnotify; do
+# Computed from the binaries: the plugins' libraries (libnotify; libstdc++ for every plugin),
+# and none of the C++ libraries the guardian executable has compiled in (GUARDIAN_STATIC_CXX).
+for library in libc6 libstdc++6 libnotify; do
   [[ "$depends" == *"$library"* ]] || fail "Depends lacks $library (computed from the binaries?)"
+done
+for library in libboost-filesystem libfmt libtomlplusplus libpugixml; do
+  [[ "$depends" != *"$library"* ]] || fail "Depends names $library, which guardian has compiled in"
 done
 
 mkdir -p "$work/upper/tmp/suite" "$work/upper/etc" "$work/ovl" "$work/root"
